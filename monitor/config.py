@@ -1,0 +1,317 @@
+"""Settings: one typed object built once from TOML at start and passed down.
+
+Secrets never live in the file: channels name an environment variable (``secret_env``,
+``password_env``) and loading fails with a clear message when it is unset.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from monitor.durations import format_duration, parse_duration
+
+DEFAULT_CONFIG = Path("config/monitor.toml")
+CONFIG_ENV = "MONITOR_CONFIG"
+
+
+class ConfigError(Exception):
+    """An operator's mistake in the configuration; the message names the file, the key and the problem."""
+
+
+def _duration(value: object) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("expected a duration such as '15m', '1h' or '2d'")
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    return parse_duration(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration), PlainSerializer(format_duration, return_type=str)]
+
+
+def _http_url(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a URL string")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"invalid URL {value!r}: expected an absolute http:// or https:// URL")
+    return value.strip()
+
+
+HttpUrl = Annotated[str, BeforeValidator(_http_url)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///data/monitor.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return value
+
+
+class FetchSettings(_Section):
+    allow_private_addresses: bool = False
+    user_agent: str = "frontier-monitor/0.1 (+https://github.com/frontier-monitor/frontier-monitor)"
+    connect_timeout: Duration = timedelta(seconds=10)
+    read_timeout: Duration = timedelta(seconds=20)
+    total_timeout: Duration = timedelta(seconds=60)
+    max_body_bytes: int = Field(default=10_000_000, gt=0)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    concurrency: int = Field(default=8, ge=1, le=256)
+    per_host_concurrency: int = Field(default=2, ge=1, le=64)
+    per_host_delay: Duration = timedelta(seconds=1)
+    default_interval: Duration = timedelta(minutes=30)
+    min_interval: Duration = timedelta(minutes=5)
+    max_interval: Duration = timedelta(hours=24)
+    max_entries_per_poll: int = Field(default=200, ge=1)
+
+
+class FeedSettings(_Section):
+    name: str = Field(min_length=1)
+    url: HttpUrl
+    interval: Duration | None = None
+    kind: Literal["auto", "rss", "atom", "jsonfeed", "sitemap", "html"] = "auto"
+    selectors: list[str] = []
+    enabled: bool = True
+
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(seconds=30):
+            raise ValueError("interval must be at least 30s")
+        return value
+
+
+class WatchlistSettings(_Section):
+    name: str = Field(min_length=1)
+    terms: list[str] = Field(min_length=1)
+    exclude: list[str] = []
+
+
+class SpikeSettings(_Section):
+    bucket: Duration = timedelta(hours=1)
+    history: Duration = timedelta(days=28)
+    min_count: int = Field(default=3, ge=1)
+    false_alarms_per_30_days: float = Field(default=1.0, gt=0)
+
+
+class _ChannelBase(_Section):
+    name: str | None = None
+    watchlists: list[str] = []
+
+    def secret(self, env_name: str | None) -> str | None:
+        return os.environ.get(env_name) if env_name else None
+
+
+class WebhookChannel(_ChannelBase):
+    kind: Literal["webhook"]
+    url: HttpUrl
+    secret_env: str | None = None
+    timeout: Duration = timedelta(seconds=10)
+
+
+class EmailChannel(_ChannelBase):
+    kind: Literal["email"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, gt=0, lt=65536)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    sender: str = Field(min_length=3)
+    recipients: list[str] = Field(min_length=1)
+    username: str | None = None
+    password_env: str | None = None
+    timeout: Duration = timedelta(seconds=30)
+
+
+Channel = Annotated[WebhookChannel | EmailChannel, Field(discriminator="kind")]
+
+
+class AlertSettings(_Section):
+    max_age: Duration = timedelta(hours=24)
+    deliver_every: Duration = timedelta(seconds=15)
+
+
+class DaemonSettings(_Section):
+    tick: Duration = timedelta(seconds=15)
+    shutdown_grace: Duration = timedelta(seconds=30)
+    jitter: float = Field(default=0.1, ge=0, le=0.5)
+
+
+class Settings(_Section):
+    database: DatabaseSettings = DatabaseSettings()
+    fetch: FetchSettings = FetchSettings()
+    daemon: DaemonSettings = DaemonSettings()
+    spikes: SpikeSettings = SpikeSettings()
+    alerts: AlertSettings = AlertSettings()
+    feeds: list[FeedSettings] = []
+    watchlists: list[WatchlistSettings] = []
+    channels: list[Channel] = []
+    seeds: list[str] = []
+    # Where the settings came from; relative paths (SQLite files, seed folders) resolve against its folder.
+    source: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        for label, items in (("feeds", self.feeds), ("watchlists", self.watchlists)):
+            seen: set[str] = set()
+            for index, item in enumerate(items):
+                if item.name in seen:
+                    raise _KeyError(f"{label}[{index}].name", f"duplicate name {item.name!r}")
+                seen.add(item.name)
+        names = {w.name for w in self.watchlists}
+        seen_channels: set[str] = set()
+        for index, channel in enumerate(self.channels):
+            for name in channel.watchlists:
+                if name not in names:
+                    raise _KeyError(f"channels[{index}].watchlists", f"unknown watchlist {name!r}")
+            label = self.channel_name(index)
+            if label in seen_channels:
+                raise _KeyError(f"channels[{index}].name", f"duplicate channel name {label!r}")
+            seen_channels.add(label)
+        return self
+
+    def channel_name(self, index: int) -> str:
+        channel = self.channels[index]
+        return channel.name or f"{channel.kind}-{index + 1}"
+
+    @property
+    def base_dir(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+    def resolve_path(self, path: str | Path) -> Path:
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path resolved against the config file's folder."""
+        url = self.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and url != "sqlite:///:memory:":
+            path = url[len(prefix) :]
+            if not path.startswith("/"):
+                return prefix + str(self.resolve_path(path))
+        return url
+
+    def seed_paths(self) -> list[Path]:
+        return [self.resolve_path(p) for p in self.seeds]
+
+
+class _KeyError(ValueError):
+    """A validation failure that knows its key path (raised from whole-model checks)."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+        self.problem = problem
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("webhook", "email") and out.startswith("channels"):
+            continue  # the discriminated union adds the kind to the path; the operator did not write it
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _message(path: Path | str, error: dict[str, Any]) -> str:
+    key = _key_path(tuple(error.get("loc", ())))
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        problem = "unknown key (check its spelling, or the section it is in)"
+    elif kind == "union_tag_invalid":
+        ctx0 = error.get("ctx") or {}
+        key = f"{key}.{ctx0.get('discriminator', 'kind').strip(chr(39))}"
+        problem = f"unknown kind {ctx0.get('tag')!r} (expected one of {ctx0.get('expected_tags')})"
+    elif kind == "union_tag_not_found":
+        key = f"{key}.kind"
+        problem = "required key is missing (the channel's kind)"
+    elif kind == "missing":
+        problem = "required key is missing"
+    else:
+        problem = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    ctx = error.get("ctx") or {}
+    inner = ctx.get("error")
+    if isinstance(inner, _KeyError):
+        key, problem = inner.key, inner.problem
+    return f"{path}: {key or '(top level)'}: {problem}"
+
+
+def _check_secrets(settings: Settings, path: Path | str, environ: Mapping[str, str]) -> None:
+    for index, channel in enumerate(settings.channels):
+        env_key = "secret_env" if isinstance(channel, WebhookChannel) else "password_env"
+        env_name = getattr(channel, env_key)
+        if env_name and not environ.get(env_name):
+            raise ConfigError(
+                f"{path}: channels[{index}].{env_key}: environment variable {env_name} is not set "
+                "(secrets come from the environment, never the file)"
+            )
+
+
+def parse_settings(
+    text: str, path: Path | str = "<config>", environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Parse and validate TOML text; raise ConfigError with file, key path and problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_message(path, dict(exc.errors()[0]))) from None
+    if isinstance(path, Path):
+        settings = settings.model_copy(update={"source": path.resolve()})
+    _check_secrets(settings, path, os.environ if environ is None else environ)
+    return settings
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    """The config file to use: --config, then $MONITOR_CONFIG, then config/monitor.toml."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    return Path(env) if env else DEFAULT_CONFIG
+
+
+def load_settings(explicit: str | Path | None = None) -> Settings:
+    """Read and validate the config file; every failure is a ConfigError naming the file."""
+    path = config_path(explicit)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found (pass --config PATH, set {CONFIG_ENV}, or run 'monitor init')"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    return parse_settings(text, path)
