@@ -61,7 +61,7 @@ class Feed(Base):
 
 
 class Entry(Base):
-    """An item a feed listed. Inserted as ``pending`` first, so a crash before its page is stored loses nothing."""
+    """An item a feed listed; stored ``pending`` first, so a crash before its page is stored loses nothing."""
 
     __tablename__ = "entries"
     __table_args__ = (
@@ -145,7 +145,7 @@ class MetaValue(Base):
 
 
 class Mention(Base):
-    """A watchlist matched a story; a story counts once per watchlist, in the bucket of its first publication."""
+    """A watchlist matched a story: once per story and watchlist, in the bucket of its first publication."""
 
     __tablename__ = "mentions"
     __table_args__ = (UniqueConstraint("story_id", "watchlist"),)
