@@ -177,12 +177,15 @@ class Settings(_Section):
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:
-        for label, items in (("feeds", self.feeds), ("watchlists", self.watchlists)):
+        for label, names in (
+            ("feeds", [f.name for f in self.feeds]),
+            ("watchlists", [w.name for w in self.watchlists]),
+        ):
             seen: set[str] = set()
-            for index, item in enumerate(items):
-                if item.name in seen:
-                    raise _KeyError(f"{label}[{index}].name", f"duplicate name {item.name!r}")
-                seen.add(item.name)
+            for index, item_name in enumerate(names):
+                if item_name in seen:
+                    raise _KeyError(f"{label}[{index}].name", f"duplicate name {item_name!r}")
+                seen.add(item_name)
         names = {w.name for w in self.watchlists}
         seen_channels: set[str] = set()
         for index, channel in enumerate(self.channels):

@@ -1,0 +1,24 @@
+"""All HTTP goes through here: ``Fetcher`` and its ``FetchError`` tree."""
+
+from monitor.fetch.client import Fetcher, FetchResult
+from monitor.fetch.errors import (
+    FetchBlocked,
+    FetchError,
+    FetchHTTPError,
+    FetchNetworkError,
+    FetchRedirectError,
+    FetchTimeout,
+    FetchTooLarge,
+)
+
+__all__ = [
+    "FetchBlocked",
+    "FetchError",
+    "FetchHTTPError",
+    "FetchNetworkError",
+    "FetchRedirectError",
+    "FetchResult",
+    "FetchTimeout",
+    "FetchTooLarge",
+    "Fetcher",
+]

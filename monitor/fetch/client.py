@@ -1,0 +1,205 @@
+"""The one HTTP client: timeouts, size caps, conditional GET, guarded redirects, per-host politeness."""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from monitor.config import FetchSettings
+from monitor.fetch.addresses import check_url
+from monitor.fetch.errors import (
+    FetchError,
+    FetchHTTPError,
+    FetchNetworkError,
+    FetchRedirectError,
+    FetchTimeout,
+    FetchTooLarge,
+)
+
+REDIRECTS = (301, 302, 303, 307, 308)
+PERMANENT = (301, 308)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """A completed fetch. ``not_modified`` is a 304; then ``body`` is empty."""
+
+    url: str  # the final URL after redirects
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed: float
+    permanent_url: str | None = None  # where a 301/308 chain (from the first hop) led
+    not_modified: bool = False
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> timedelta | None:
+    """Retry-After as seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(timedelta(0), when - (now or datetime.now(UTC)))
+
+
+@dataclass
+class _HostGate:
+    semaphore: threading.Semaphore
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_start: float = 0.0
+
+
+class Fetcher:
+    """Thread-safe fetcher shared by every poll; close() when done."""
+
+    def __init__(self, settings: FetchSettings) -> None:
+        self.settings = settings
+        timeout = httpx.Timeout(
+            connect=settings.connect_timeout.total_seconds(),
+            read=settings.read_timeout.total_seconds(),
+            write=settings.read_timeout.total_seconds(),
+            pool=settings.total_timeout.total_seconds(),
+        )
+        self._client = httpx.Client(
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            limits=httpx.Limits(
+                max_connections=max(10, settings.concurrency * 2), max_keepalive_connections=20
+            ),
+        )
+        self._gates: dict[str, _HostGate] = defaultdict(
+            lambda: _HostGate(threading.Semaphore(settings.per_host_concurrency))
+        )
+        self._gates_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _gate(self, host: str) -> _HostGate:
+        with self._gates_lock:
+            return self._gates[host]
+
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = "*/*",
+    ) -> FetchResult:
+        """GET a URL, following redirects through the address guard; raise a FetchError on failure."""
+        started = time.monotonic()
+        deadline = started + self.settings.total_timeout.total_seconds()
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = url
+        permanent: str | None = None
+        still_permanent = True
+        seen: set[str] = set()
+        for _hop in range(self.settings.max_redirects + 1):
+            check_url(current, self.settings.allow_private_addresses)
+            seen.add(current)
+            status, response_headers, body = self._one(current, headers, deadline)
+            if status in REDIRECTS and "location" in response_headers:
+                target = urljoin(current, response_headers["location"].strip())
+                if urlsplit(target).scheme not in ("http", "https"):
+                    raise FetchRedirectError(url, f"redirect to a non-HTTP URL {target!r}")
+                if target in seen:
+                    raise FetchRedirectError(url, f"redirect loop at {target}")
+                if still_permanent and status in PERMANENT:
+                    permanent = target
+                else:
+                    still_permanent = False
+                current = target
+                continue
+            elapsed = time.monotonic() - started
+            if status == 304:
+                return FetchResult(current, status, response_headers, b"", elapsed, permanent, True)
+            if status >= 400:
+                raise FetchHTTPError(current, status, parse_retry_after(response_headers.get("retry-after")))
+            return FetchResult(current, status, response_headers, body, elapsed, permanent)
+        raise FetchRedirectError(url, f"more than {self.settings.max_redirects} redirects")
+
+    def _one(self, url: str, headers: dict[str, str], deadline: float) -> tuple[int, dict[str, str], bytes]:
+        host = urlsplit(url).netloc.lower()
+        gate = self._gate(host)
+        delay = self.settings.per_host_delay.total_seconds()
+        with gate.semaphore:
+            with gate.lock:
+                wait = gate.next_start - time.monotonic()
+                gate.next_start = max(gate.next_start, time.monotonic()) + delay
+            if wait > 0:
+                time.sleep(wait)
+            return self._request(url, headers, deadline)
+
+    def _request(
+        self, url: str, headers: dict[str, str], deadline: float
+    ) -> tuple[int, dict[str, str], bytes]:
+        cap = self.settings.max_body_bytes
+        try:
+            with self._client.stream("GET", url, headers=headers) as response:
+                response_headers = {k.lower(): v for k, v in response.headers.items()}
+                if (
+                    response.status_code in REDIRECTS
+                    or response.status_code == 304
+                    or response.status_code >= 400
+                ):
+                    return response.status_code, response_headers, b""
+                declared = response_headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > cap:
+                    raise FetchTooLarge(url, f"body of {int(declared):,} bytes exceeds the {cap:,}-byte cap")
+                body = _read_capped(response, url, cap, deadline)
+                return response.status_code, response_headers, body
+        except FetchError:
+            raise
+        except httpx.TimeoutException as exc:
+            raise FetchTimeout(url, f"timed out ({type(exc).__name__})") from None
+        except httpx.DecodingError as exc:
+            raise FetchNetworkError(url, f"cannot decode body: {exc}") from None
+        except (httpx.TransportError, zlib.error) as exc:
+            raise FetchNetworkError(url, f"network error: {exc or type(exc).__name__}") from None
+        except httpx.HTTPError as exc:
+            raise FetchNetworkError(url, f"HTTP error: {exc or type(exc).__name__}") from None
+
+
+def _read_capped(response: httpx.Response, url: str, cap: int, deadline: float) -> bytes:
+    """Read the decoded body, stopping at the cap (decompression bombs stop there too) or the deadline."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise FetchTooLarge(url, f"body exceeds the {cap:,}-byte cap (after decompression)")
+        if time.monotonic() > deadline:
+            raise FetchTimeout(url, "total time limit exceeded while reading the body")
+        chunks.append(chunk)
+    return b"".join(chunks)
