@@ -186,11 +186,11 @@ class Settings(_Section):
                 if item_name in seen:
                     raise _KeyError(f"{label}[{index}].name", f"duplicate name {item_name!r}")
                 seen.add(item_name)
-        names = {w.name for w in self.watchlists}
+        known = {w.name for w in self.watchlists}
         seen_channels: set[str] = set()
         for index, channel in enumerate(self.channels):
             for name in channel.watchlists:
-                if name not in names:
+                if name not in known:
                     raise _KeyError(f"channels[{index}].watchlists", f"unknown watchlist {name!r}")
             label = self.channel_name(index)
             if label in seen_channels:
