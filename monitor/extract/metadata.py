@@ -1,0 +1,330 @@
+"""Page metadata from JSON-LD, OpenGraph, <meta>, <link> and a few DOM hints, before any cleaning."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from monitor.extract.dates import date_from_url, parse_date, parse_text_date
+from monitor.extract.language import normalise_tag
+
+_ARTICLE_TYPES = frozenset(
+    {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
+     "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "techarticle", "report",
+     "liveblogposting", "socialmediaposting", "scholarlyarticle", "posting", "webpage:article"}
+)
+_PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "og:published_time", "datepublished",
+    "article.published", "published_time", "publish-date", "publish_date", "publishdate", "pubdate",
+    "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date.created",
+    "dcterms.created", "dc.date", "dcterms.date", "date", "citation_publication_date",
+    "article_date_original",
+    "cxenseparse:recs:publishtime", "originalpublicationdate", "displaydate", "release_date", "created",
+    "article:published", "og:pubdate", "rnews:datepublished", "timestamp",
+)
+_MODIFIED_META = (
+    "article:modified_time", "og:updated_time", "datemodified", "last-modified", "dc.date.modified",
+)
+_AUTHOR_META = (
+    "author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator",
+    "byl", "byline", "citation_author", "og:article:author", "twitter:creator",
+)
+_BY_PREFIX = re.compile(r"^\s*(?:by|von|par|por|di|door|автор|от)\s*[:\-]?\s+", re.IGNORECASE)
+_TITLE_SPLIT = re.compile(r"\s+[|\-–—»·:•/]{1,2}\s+")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(slots=True)
+class PageMeta:
+    """Everything the head and structured data of a page say about it."""
+
+    title: str | None = None
+    canonical_url: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    modified: datetime | None = None
+    language: str | None = None
+    image: str | None = None
+    ld_body: str | None = None
+    og_type: str | None = None
+    ld_types: set[str] = field(default_factory=set)
+
+
+def _clean(text: str | None) -> str | None:
+    """Collapse whitespace; None for empty strings."""
+    if text is None:
+        return None
+    text = _SPACE.sub(" ", text).strip()
+    return text or None
+
+
+def _meta_map(tree: LexborHTMLParser) -> dict[str, str]:
+    """Lower-cased name/property/itemprop of each <meta> mapped to its first non-empty content."""
+    found: dict[str, str] = {}
+    for node in tree.css("meta[content]"):
+        attrs = node.attributes
+        content = attrs.get("content")
+        if not content or not content.strip():
+            continue
+        for key_attr in ("property", "name", "itemprop", "http-equiv"):
+            key = attrs.get(key_attr)
+            if key:
+                found.setdefault(key.strip().lower(), content.strip())
+    return found
+
+
+def _ld_objects(tree: LexborHTMLParser) -> list[dict[str, Any]]:
+    """Every JSON object found in the page's JSON-LD blocks, flattened through lists and @graph."""
+    found: list[dict[str, Any]] = []
+    for node in tree.css('script[type="application/ld+json"]'):
+        raw = node.text(deep=True).strip()
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            try:
+                data = json.loads(raw.strip().strip(";").replace("<!--", "").replace("-->", ""), strict=False)
+            except ValueError:
+                continue
+        stack: list[Any] = [data]
+        while stack and len(found) < 200:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                found.append(item)
+                graph = item.get("@graph")
+                if isinstance(graph, list):
+                    stack.extend(reversed(graph))
+                main = item.get("mainEntity")
+                if isinstance(main, dict):
+                    stack.append(main)
+    return found
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    """The lower-cased @type values of a JSON-LD object."""
+    kind = obj.get("@type")
+    if isinstance(kind, str):
+        return {kind.lower()}
+    if isinstance(kind, list):
+        return {value.lower() for value in kind if isinstance(value, str)}
+    return set()
+
+
+def _names(value: Any) -> list[str]:
+    """Person names from a JSON-LD author value (string, object or list of them)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        name = value.get("name")
+        return [name] if isinstance(name, str) else []
+    if isinstance(value, list):
+        names: list[str] = []
+        for item in value:
+            names.extend(_names(item))
+        return names
+    return []
+
+
+def _image_url(value: Any) -> str | None:
+    """An image URL from a JSON-LD image value (string, ImageObject or list)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        url = value.get("url") or value.get("contentUrl")
+        return url if isinstance(url, str) else None
+    if isinstance(value, list) and value:
+        return _image_url(value[0])
+    return None
+
+
+def _plausible_author(name: str | None) -> str | None:
+    """A cleaned author name, or None for URLs, handles and boilerplate."""
+    name = _clean(name)
+    if name is None:
+        return None
+    if name.startswith(("http://", "https://", "www.", "@")) or len(name) > 120 or len(name) < 3:
+        return None
+    name = _BY_PREFIX.sub("", name).strip(" ,|")
+    return name or None
+
+
+def _absolute(link: str | None, base: str | None) -> str | None:
+    """An absolute http(s) URL for a link found in the page, or None."""
+    link = _clean(link)
+    if link is None:
+        return None
+    try:
+        joined = urljoin(base, link) if base else link
+        parts = urlsplit(joined)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return joined
+
+
+def _canonical(tree: LexborHTMLParser, meta: dict[str, str], url: str | None) -> str | None:
+    """The canonical URL from <link rel=canonical> or og:url, unless it points at a site's front page."""
+    candidates: list[str | None] = []
+    for node in tree.css("link[rel][href]"):
+        rels = (node.attributes.get("rel") or "").lower().split()
+        if "canonical" in rels:
+            candidates.append(node.attributes.get("href"))
+    candidates.append(meta.get("og:url"))
+    own_path = urlsplit(url).path if url else ""
+    for candidate in candidates:
+        absolute = _absolute(candidate, url)
+        if absolute is None:
+            continue
+        if urlsplit(absolute).path in ("", "/") and own_path not in ("", "/"):
+            continue  # a canonical pointing at the home page is a template mistake
+        return absolute
+    return None
+
+
+def _title(tree: LexborHTMLParser, meta: dict[str, str], ld_title: str | None) -> str | None:
+    """The headline: og:title or JSON-LD headline, else an <h1> found in <title>, else <title> trimmed."""
+    for candidate in (meta.get("og:title"), ld_title, meta.get("twitter:title")):
+        cleaned = _clean(candidate)
+        if cleaned:
+            return cleaned
+    head_title = None
+    node = tree.css_first("title")
+    if node is not None:
+        head_title = _clean(node.text())
+    h1 = tree.css_first("h1")
+    h1_text = _clean(h1.text()) if h1 is not None else None
+    if h1_text and (head_title is None or h1_text in head_title):
+        return h1_text
+    if head_title:
+        parts = _TITLE_SPLIT.split(head_title)
+        return max(parts, key=len) if len(parts) > 1 else head_title
+    return h1_text
+
+
+def _dom_date(tree: LexborHTMLParser) -> datetime | None:
+    """A publication date from <time> elements and date-like elements in the page body."""
+    for selector in ("[itemprop=datePublished]", "time[pubdate]", "article time[datetime]", "time[datetime]"):
+        for node in tree.css(selector)[:3]:
+            attrs = node.attributes
+            value = attrs.get("datetime") or attrs.get("content") or node.text()
+            found = parse_date(value)
+            if found is not None:
+                return found
+    for node in tree.css('[class*="date" i], [class*="time" i], [id*="date" i]')[:20]:
+        text = node.text(deep=True)
+        if 6 <= len(text) <= 200:
+            found = parse_text_date(text)
+            if found is not None:
+                return found
+    return None
+
+
+def _dom_author(tree: LexborHTMLParser) -> str | None:
+    """An author name from byline elements in the page body."""
+    for selector in ('[itemprop="author"] [itemprop="name"]', '[rel="author"]', '[itemprop="author"]',
+                     '[class*="byline" i]', '[class*="author" i]'):
+        node: LexborNode | None = tree.css_first(selector)
+        if node is not None:
+            found = _plausible_author(node.text(deep=True, separator=" "))
+            if found is not None and len(found) <= 80:
+                return found
+    return None
+
+
+def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
+    """Collect title, canonical URL, author, dates, language, image and JSON-LD body from a parsed page."""
+    meta = _meta_map(tree)
+    page = PageMeta()
+    ld_title = ld_author = ld_image = ld_language = None
+    ld_published = ld_modified = None
+    for obj in _ld_objects(tree):
+        kinds = _types(obj)
+        page.ld_types |= kinds
+        is_article = bool(kinds & _ARTICLE_TYPES) or any(kind.endswith("article") for kind in kinds)
+        if not is_article and not ("webpage" in kinds and ld_published is None):
+            continue
+        if is_article:
+            body = obj.get("articleBody")
+            if isinstance(body, str) and len(body) > len(page.ld_body or ""):
+                page.ld_body = body
+            if ld_title is None and isinstance(obj.get("headline"), str):
+                ld_title = obj["headline"]
+            if ld_author is None:
+                names = [name for name in map(_plausible_author, _names(obj.get("author"))) if name]
+                ld_author = ", ".join(dict.fromkeys(names)) or None
+            if ld_image is None:
+                ld_image = _image_url(obj.get("image"))
+            if ld_language is None and isinstance(obj.get("inLanguage"), str):
+                ld_language = obj["inLanguage"]
+        published = obj.get("datePublished") or obj.get("dateCreated")
+        if ld_published is None and isinstance(published, str):
+            ld_published = parse_date(published)
+        modified = obj.get("dateModified")
+        if ld_modified is None and isinstance(modified, str):
+            ld_modified = parse_date(modified)
+
+    page.title = _title(tree, meta, ld_title)
+    page.canonical_url = _canonical(tree, meta, url)
+    page.og_type = (meta.get("og:type") or "").lower() or None
+
+    page.author = ld_author
+    if page.author is None:
+        for key in _AUTHOR_META:
+            found = _plausible_author(meta.get(key))
+            if found is not None:
+                page.author = found
+                break
+    if page.author is None:
+        page.author = _dom_author(tree)
+
+    meta_published = None
+    for key in _PUBLISHED_META:
+        meta_published = parse_date(meta.get(key))
+        if meta_published is not None:
+            break
+    for key in _MODIFIED_META:
+        page.modified = parse_date(meta.get(key))
+        if page.modified is not None:
+            break
+    page.modified = page.modified or ld_modified
+    page.published = choose_published(ld_published, meta_published, tree, url)
+
+    html = tree.css_first("html")
+    declared = html.attributes.get("lang") if html is not None else None
+    page.language = (
+        normalise_tag(declared) or normalise_tag(ld_language) or normalise_tag(meta.get("content-language"))
+        or normalise_tag(meta.get("og:locale")) or normalise_tag(meta.get("language"))
+    )
+    image = meta.get("og:image") or meta.get("og:image:url") or meta.get("twitter:image") or ld_image
+    page.image = _absolute(image, url)
+    return page
+
+
+def choose_published(
+    ld_date: datetime | None, meta_date: datetime | None, tree: LexborHTMLParser, url: str | None
+) -> datetime | None:
+    """Pick the publication date, letting a date in the URL arbitrate between disagreeing sources."""
+    url_date = date_from_url(url)
+    candidates = [date for date in (ld_date, meta_date) if date is not None]
+    if url_date is not None:
+        for date in candidates:
+            if abs((date.date() - url_date.date()).days) <= 1:
+                return date
+        if candidates and url_date is not None:
+            return url_date
+    if candidates:
+        return candidates[0]
+    found = _dom_date(tree)
+    if found is not None:
+        return found
+    return url_date
