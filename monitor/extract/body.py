@@ -10,13 +10,18 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 _JUNK_TAGS = [
     "script", "style", "noscript", "template", "svg", "iframe", "button", "select", "input", "textarea",
     "object", "embed", "canvas", "nav", "footer", "aside", "dialog", "menu", "map", "audio", "video",
-    "picture", "img", "link", "meta", "head",
+    "picture", "img", "link", "meta", "head", "figcaption",
 ]
+_HIDDEN_SELECTOR = (
+    '[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"], '
+    '[style*="visibility:hidden"], [style*="visibility: hidden"]'
+)
 _BLOCK_SELECTOR = (
     "p, div, li, ul, ol, dl, dt, dd, table, tr, td, th, h1, h2, h3, h4, h5, h6, blockquote, pre, section, "
     "article, main, header, figure, figcaption, address, hr, center, details, summary"
 )
 _SCORED_SELECTOR = "p, pre, td, blockquote, li, dd"
+_LOOSE_TEXT_SELECTOR = "div, section, article, main, span, font, center"
 _NEGATIVE = re.compile(
     r"comment(?!ary|ator)|share|sharing|social|related|recommend|newsletter|subscri|promo|advert|sponsor|"
     r"breadcrumb|popup|modal|cookie|outbrain|taboola|footer|sidebar|disqus|signup|sign-up|byline|"
@@ -24,11 +29,19 @@ _NEGATIVE = re.compile(
     r"masthead|login|paywall|banner|caption|credit|skip|jump|print|tooltip|overlay|rating|"
     r"(?:^|[\s_-])(?:ad|ads|adv|tag|tags|meta|nav|menu|bio|links|more|date|time|topics|keywords|"
     r"header|follow|email|video)(?:$|[\s_-])",
-    re.IGNORECASE,
 )
-_POSITIVE = re.compile(
-    r"article|body|content|entry|main|post|story|text|prose|blog|hentry|page", re.IGNORECASE
+_POSITIVE = re.compile(r"article|body|content|entry|main|post|story|text|prose|blog|hentry|page")
+_UNLIKELY_WORDS = (
+    "comment", "disqus", "sidebar", "footer", "related", "recommend", "outbrain", "taboola", "newsletter",
+    "popular", "trending", "most-read", "mostread", "social", "share", "sharing", "sponsor", "promo",
+    "breadcrumb", "popup", "modal", "cookie", "gdpr", "pagination", "pager", "masthead", "skyscraper",
+    "supplemental", "shoutbox", "signup", "subscribe", "byline", "author-bio", "read-more", "readmore",
 )
+_UNLIKELY = re.compile(r"comment(?!ary|ator)|" + "|".join(re.escape(word) for word in _UNLIKELY_WORDS[1:]))
+_MIN_UNIT = 25
+_LINK_ONLY_SHARE = 0.8
+_WRAPPER_SLACK = 40
+_EXPAND_RATIO = 0.5
 _PARA = "\u2029"
 _LINE = "\u2028"
 _COMMAS = re.compile(r"[,，、،;]")
@@ -45,10 +58,45 @@ class Body:
     page_text_length: int
 
 
+def _decompose_outermost(nodes: list[LexborNode]) -> None:
+    """Remove nodes from the tree, skipping any that sit inside another one being removed."""
+    chosen: set[int] = set()
+    outermost: list[LexborNode] = []
+    for node in nodes:
+        parent = node.parent
+        nested = False
+        while parent is not None:
+            if parent.mem_id in chosen:
+                nested = True
+                break
+            parent = parent.parent
+        if not nested:
+            chosen.add(node.mem_id)
+            outermost.append(node)
+    for node in outermost:
+        node.decompose()
+
+
+def _drop_unlikely(body: LexborNode) -> None:
+    """Remove comment sections, sidebars, related-story lists and similar hinted regions."""
+    doomed: list[LexborNode] = []
+    for node in body.css("[class], [id]"):
+        hints = _hints(node)
+        match = _UNLIKELY.search(hints)
+        if match is None or node.tag in ("body", "html", "main", "article", "a", "p"):
+            continue
+        if not match.group(0).startswith("comment") and _POSITIVE.search(hints):
+            continue
+        if node.css_first("h1") is not None:
+            continue
+        doomed.append(node)
+    _decompose_outermost(doomed)
+
+
 def _hints(node: LexborNode) -> str:
-    """The class and id of a node joined into one string."""
-    attrs = node.attributes
-    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+    """The class and id of a node joined into one lower-case string (the hint regexes expect it)."""
+    attrs = node.attrs
+    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
 
 
 def _link_length(node: LexborNode) -> int:
@@ -69,29 +117,98 @@ def _class_weight(node: LexborNode) -> float:
     return weight
 
 
-def _score_candidates(body: LexborNode) -> dict[int, list[object]]:
-    """Score each ancestor of text blocks by the text it holds (comma and length weighted)."""
-    scores: dict[int, list[object]] = {}
+def _text_units(body: LexborNode) -> list[tuple[LexborNode, str]]:
+    """(container, text) for each paragraph-like block and each run of text sitting directly in a div."""
+    units: list[tuple[LexborNode, str]] = []
     for block in body.css(_SCORED_SELECTOR):
-        text = block.text(deep=True)
-        length = len(text.strip())
-        if length < 25:
+        parent = block.parent
+        if parent is None:
             continue
+        text = block.text(deep=True)
+        if len(text) < _MIN_UNIT or len(text.strip()) < _MIN_UNIT:
+            continue
+        if block.css_first("a") is not None:
+            links = _link_length(block)
+            if links > 0.5 * len(text.strip()):
+                continue
+        units.append((parent, text))
+    for node in body.css(_LOOSE_TEXT_SELECTOR):
+        own = node.text(deep=False)
+        if len(own) >= _MIN_UNIT and len(own.strip()) >= _MIN_UNIT:
+            units.append((node, own))
+    return units
+
+
+class _Candidate:
+    """A node that holds text units: its decayed readability score and the good text under it."""
+
+    __slots__ = ("good", "node", "score")
+
+    def __init__(self, node: LexborNode) -> None:
+        self.node = node
+        self.score = 0.0
+        self.good = 0
+
+
+def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
+    """Score each ancestor of text units: decayed comma/length score, and total good text beneath."""
+    candidates: dict[int, _Candidate] = {}
+    body_id = body.mem_id
+    for container, text in _text_units(body):
+        length = len(text.strip())
         score = 1.0 + len(_COMMAS.findall(text)) + min(length // 100, 3)
-        node = block.parent
+        node: LexborNode | None = container
         level = 0
-        while node is not None and level < 3:
-            if node.tag in ("body", "html", None):
-                break
+        while node is not None:
             key = node.mem_id
-            entry = scores.get(key)
+            if key == body_id:
+                break
+            entry = candidates.get(key)
             if entry is None:
-                entry = [node, 0.0]
-                scores[key] = entry
-            entry[1] = float(entry[1]) + score / (1 if level == 0 else 2 if level == 1 else level * 3)  # type: ignore[arg-type]
+                entry = _Candidate(node)
+                candidates[key] = entry
+            if level < 3:
+                entry.score += score / (1 if level == 0 else 2 if level == 1 else level * 3)
+            entry.good += length
             node = node.parent
             level += 1
-    return scores
+    return candidates
+
+
+def _pick_seed(candidates: dict[int, _Candidate]) -> _Candidate:
+    """The candidate with the best readability score after link density and class hints."""
+    ranked = sorted(candidates.values(), key=lambda entry: entry.score, reverse=True)[:8]
+    best = ranked[0]
+    best_score = -1e9
+    for entry in ranked:
+        if entry.score <= 0:
+            continue
+        text_length = len(entry.node.text(deep=True).strip()) or 1
+        density = _link_length(entry.node) / text_length
+        final = entry.score * (1 - density) + _class_weight(entry.node)
+        if final > best_score:
+            best, best_score = entry, final
+    return best
+
+
+def _expand(seed: _Candidate, candidates: dict[int, _Candidate], body: LexborNode) -> LexborNode:
+    """Climb from the seed while each parent adds mostly paragraph text (bodies split across blocks)."""
+    node = seed.node
+    good = seed.good
+    total = len(node.text(deep=True).strip())
+    body_id = body.mem_id
+    while True:
+        parent = node.parent
+        if parent is None or parent.mem_id == body_id or parent.tag in ("html", "body"):
+            return node
+        entry = candidates.get(parent.mem_id)
+        parent_good = entry.good if entry is not None else good
+        parent_total = len(parent.text(deep=True).strip())
+        added_good = parent_good - good
+        added_total = parent_total - total
+        if added_total > _WRAPPER_SLACK and added_good < _EXPAND_RATIO * added_total:
+            return node
+        node, good, total = parent, parent_good, parent_total
 
 
 def _mark_blocks(root: LexborNode) -> None:
@@ -105,6 +222,13 @@ def _mark_blocks(root: LexborNode) -> None:
 
 def _drop_boilerplate(container: LexborNode, container_length: int) -> None:
     """Remove link lists, hinted boilerplate and near-empty blocks inside the chosen container."""
+    doomed: list[LexborNode] = list(container.css("h1"))
+    for node in container.css("p, li, dd, div, span"):
+        if node.css_first("a") is None:
+            continue
+        length = len(node.text(deep=True).strip())
+        if length and _link_length(node) >= _LINK_ONLY_SHARE * length and length < 0.5 * container_length:
+            doomed.append(node)
     for node in container.css("[class], [id]"):
         if node.tag in ("p", "a", "span", "b", "i", "em", "strong"):
             continue
@@ -112,7 +236,7 @@ def _drop_boilerplate(container: LexborNode, container_length: int) -> None:
         if _NEGATIVE.search(hints) and not _POSITIVE.search(hints):
             length = len(node.text(deep=True))
             if length < 0.5 * container_length:
-                node.decompose()
+                doomed.append(node)
     for node in container.css("ul, ol, div, table, section, dl"):
         text = node.text(deep=True).strip()
         length = len(text)
@@ -120,7 +244,8 @@ def _drop_boilerplate(container: LexborNode, container_length: int) -> None:
             continue
         links = _link_length(node)
         if links / length > 0.5 and length < 0.5 * container_length:
-            node.decompose()
+            doomed.append(node)
+    _decompose_outermost(doomed)
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -140,21 +265,14 @@ def extract_body(tree: LexborHTMLParser) -> Body:
     if body is None:
         return Body("", 0, 0.0, 0)
     tree.strip_tags(_JUNK_TAGS)
+    _decompose_outermost(list(body.css(_HIDDEN_SELECTOR)))
+    _drop_unlikely(body)
     page_length = len(body.text(deep=True).strip())
-    scores = _score_candidates(body)
-    if not scores:
+    candidates = _score_candidates(body)
+    if not candidates:
         return Body("", 0, 0.0, page_length)
-    ranked = sorted(scores.values(), key=lambda entry: float(entry[1]), reverse=True)[:8]  # type: ignore[arg-type]
-    best: LexborNode | None = None
-    best_score = -1e9
-    for node, raw in ranked:
-        assert isinstance(node, LexborNode)
-        text_length = len(node.text(deep=True).strip()) or 1
-        density = _link_length(node) / text_length
-        final = float(raw) * (1 - density) + _class_weight(node)  # type: ignore[arg-type]
-        if final > best_score:
-            best, best_score = node, final
-    assert best is not None
+    seed = _pick_seed(candidates)
+    best = _expand(seed, candidates, body)
     container_length = len(best.text(deep=True).strip())
     _drop_boilerplate(best, container_length)
     _mark_blocks(best)
