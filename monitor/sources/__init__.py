@@ -1,0 +1,65 @@
+"""Source parsers: bytes of a fetched feed, sitemap or listing page in, entries out. No I/O.
+
+`parse_source` sniffs the kind (RSS/Atom/RDF through feedparser, JSON Feed, sitemaps and news
+sitemaps, HTML listing pages) and raises only `ParseError`, for a body that is none of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from monitor.sources.charset import decode_document, decode_html
+from monitor.sources.discovery import discover_feeds
+from monitor.sources.jsonfeed import parse_json_feed
+from monitor.sources.listing import parse_listing
+from monitor.sources.model import Entry, ParsedFeed, ParseError
+from monitor.sources.sitemap import parse_sitemap
+from monitor.sources.sniff import head_text, looks_like_html, looks_like_json, root_name
+from monitor.sources.xmlfeed import kind_of_version, parse_xml_feed, run_feedparser
+
+__all__ = ["Entry", "ParseError", "ParsedFeed", "decode_html", "discover_feeds", "parse_source"]
+
+_FEED_ROOTS = {"rss": "rss", "channel": "rss", "rdf": "rdf", "feed": "atom"}
+_JSON_TYPES = ("application/feed+json", "application/json")
+
+
+def _listing(body: bytes, url: str, content_type: str | None, selectors: Sequence[str]) -> ParsedFeed:
+    decoded = decode_document(body, content_type, "html")
+    notes = [f"charset: {decoded.note}"] if decoded.note else []
+    return parse_listing(decoded.text, url, selectors, notes)
+
+
+def parse_source(
+    body: bytes,
+    url: str,
+    content_type: str | None = None,
+    *,
+    listing_selectors: Sequence[str] = (),
+) -> ParsedFeed:
+    """Parse a fetched source of any supported kind; `url` is where it was fetched (the base for
+    relative links) and `content_type` the HTTP Content-Type (its charset is honoured)."""
+    body = bytes(body)
+    if not body.strip():
+        raise ParseError("not a feed: the body is empty")
+    head = head_text(body)
+    root = root_name(head)
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if root is None and (looks_like_json(head) or media_type in _JSON_TYPES):
+        return parse_json_feed(body, url, content_type)
+    if root in ("urlset", "sitemapindex"):
+        return parse_sitemap(body, url, content_type, root)
+    if root == "html" or (root not in _FEED_ROOTS and looks_like_html(head, content_type)):
+        return _listing(body, url, content_type, listing_selectors)
+    try:
+        result, notes = run_feedparser(body, url, content_type)
+    except Exception as error:  # feedparser is third-party: its failures become ours at this boundary
+        raise ParseError(f"not a feed: the feed parser failed ({type(error).__name__}: {error})") from None
+    kind = kind_of_version(str(result.get("version") or "")) or _FEED_ROOTS.get(root or "")
+    if kind is None and root is None and result.get("entries"):
+        kind = "rss"  # markup after leading junk that the lenient parser still read as a feed
+    if kind is None:
+        if root is None and looks_like_html(head, content_type):
+            return _listing(body, url, content_type, listing_selectors)
+        what = f"XML root element <{root}>" if root else "no XML, JSON or HTML markup at the start"
+        raise ParseError(f"not a feed: {what} (expected rss, feed, RDF, urlset, sitemapindex or html)")
+    return parse_xml_feed(result, url, kind, notes)
