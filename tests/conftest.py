@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,65 @@ def corpora() -> Path:
 def fixtures() -> Path:
     """The small fixtures shipped with the project (see tests/fixtures/*/SOURCE.md)."""
     return FIXTURES
+
+
+POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
+
+
+def _postgres_schema_url(base: str, schema: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a private schema in the PostgreSQL of $MONITOR_TEST_POSTGRES_URL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'monitor.db'}"
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _postgres_schema_url(base, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def write_config(
+    path: Path,
+    db_url: str,
+    feeds: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    watchlists: dict[str, list[str]] | None = None,
+    extra: str = "",
+) -> Path:
+    """Write a real TOML config for a test (private addresses allowed: the servers are on 127.0.0.1)."""
+    lines = [
+        "[database]",
+        f'url = "{db_url}"',
+        "[fetch]",
+        "allow_private_addresses = true",
+        'per_host_delay = "0s"',
+        'connect_timeout = "5s"',
+        'read_timeout = "5s"',
+        'total_timeout = "10s"',
+    ]
+    for name, url in feeds:
+        lines += ["[[feeds]]", f'name = "{name}"', f'url = "{url}"']
+    for name, terms in (watchlists or {}).items():
+        quoted = ", ".join(f'"{t}"' for t in terms)
+        lines += ["[[watchlists]]", f'name = "{name}"', f"terms = [{quoted}]"]
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 04:13:31.033739
+Create Date: 2026-11-25 04:19:10.601686
 """
 
 from collections.abc import Sequence
@@ -135,6 +135,8 @@ def upgrade() -> None:
         sa.Column("containment_new", sa.Float(), nullable=True),
         sa.Column("containment_old", sa.Float(), nullable=True),
         sa.Column("similarity", sa.Float(), nullable=True),
+        sa.Column("fingerprint_count", sa.Integer(), nullable=True),
+        sa.Column("shingle_count", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["duplicate_of_id"], ["articles.id"], name=op.f("fk_articles_duplicate_of_id_articles")
         ),

@@ -122,6 +122,9 @@ class Article(Base):
     containment_new: Mapped[float | None] = mapped_column(Float)
     containment_old: Mapped[float | None] = mapped_column(Float)
     similarity: Mapped[float | None] = mapped_column(Float)
+    # Size of the indexed text for containment (originals only): stored fingerprints, distinct shingles.
+    fingerprint_count: Mapped[int | None] = mapped_column(Integer)
+    shingle_count: Mapped[int | None] = mapped_column(Integer)
 
 
 class Fingerprint(Base):

@@ -1,0 +1,1 @@
+"""Alerts: the outbox, message rendering and the channels that deliver them."""

@@ -1,0 +1,53 @@
+"""An alert as a channel sees it, and the versioned webhook payload (pure)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+PAYLOAD_VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """One message for one channel; ``key`` is its idempotency key (the same on every retry)."""
+
+    key: str
+    kind: str
+    subject: str
+    payload: dict[str, Any]
+
+    def body(self) -> bytes:
+        """The JSON document a webhook receives (stable key order, UTF-8)."""
+        return json.dumps(self.payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def spike_payload(
+    *,
+    key: str,
+    kind: str,
+    watchlist: str,
+    episode: dict[str, Any],
+    stories: list[dict[str, Any]],
+    summary: str,
+    created_at: str,
+) -> dict[str, Any]:
+    """The documented webhook payload for a spike alert (see docs/webhooks.md)."""
+    return {
+        "version": PAYLOAD_VERSION,
+        "type": kind,
+        "id": key,
+        "created_at": created_at,
+        "summary": summary,
+        "watchlist": watchlist,
+        "episode": episode,
+        "stories": stories,
+    }
+
+
+def spike_subject(watchlist: str, observed: int, window_hours: float, expected: float) -> str:
+    """E.g. ``Takhar: 9 stories in 3 h, usually 0.4``."""
+    hours = f"{window_hours:g} h"
+    noun = "story" if observed == 1 else "stories"
+    return f"{watchlist}: {observed} {noun} in {hours}, usually {expected:.1f}"

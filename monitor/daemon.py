@@ -1,0 +1,164 @@
+"""The daemon: APScheduler as the clock, the database as the record of what is due.
+
+A dispatch job picks due feeds (``next_check_at`` in the database, so a restart resumes the
+schedule) and hands them to a worker pool; a delivery job drains the alert outbox; a spike job
+runs the detector each bucket. SIGTERM and SIGINT stop it: no new work starts, work in flight
+gets a grace period, and every write is a whole transaction, so nothing is left half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from monitor.app import App
+from monitor.db.engine import sqlite_path
+
+log = logging.getLogger("monitor.daemon")
+
+
+class AlreadyRunning(Exception):
+    """Another daemon holds the database's lock."""
+
+
+@contextlib.contextmanager
+def single_instance(database_url: str) -> Iterator[None]:
+    """On SQLite, hold an exclusive lock file beside the database for the daemon's lifetime."""
+    path = sqlite_path(database_url)
+    if path is None:
+        yield  # PostgreSQL: several daemons may share a database (rows are claimed with locks)
+        return
+    lock_path = Path(f"{path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise AlreadyRunning(
+                f"another monitor daemon (pid {holder}) is already running on {path}; "
+                "stop it first, or point this one at another database"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Daemon:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.executor = ThreadPoolExecutor(
+            max_workers=self.settings.fetch.concurrency, thread_name_prefix="poll"
+        )
+        self.inflight: set[int] = set()
+        self.inflight_lock = threading.Lock()
+        self.spike_lock = threading.Lock()
+        self.scheduler = BackgroundScheduler(timezone=UTC)
+
+    # -- jobs ---------------------------------------------------------------------------------
+    def dispatch(self) -> None:
+        if self.app.stop.is_set():
+            return
+        for feed_id in self.app.pipeline.due_feeds():
+            with self.inflight_lock:
+                if feed_id in self.inflight:
+                    continue
+                self.inflight.add(feed_id)
+            self.executor.submit(self._poll, feed_id)
+
+    def _poll(self, feed_id: int) -> None:
+        try:
+            summary = self.app.pipeline.poll(feed_id)
+            if summary.watchlists and not self.app.stop.is_set():
+                self.spikes()
+                self.deliver()
+        except Exception:
+            log.exception("poll of feed %s failed unexpectedly", feed_id)
+        finally:
+            with self.inflight_lock:
+                self.inflight.discard(feed_id)
+
+    def spikes(self) -> None:
+        with self.spike_lock:
+            self.app.watcher.run()
+
+    def deliver(self) -> None:
+        report = self.app.deliverer.deliver_due()
+        if report.sent or report.failed or report.retrying:
+            log.info("alerts sent=%d retrying=%d failed=%d", report.sent, report.retrying, report.failed)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def _job(self, func: object, seconds: float, grace: int) -> None:
+        self.scheduler.add_job(
+            func,
+            "interval",
+            seconds=seconds,
+            next_run_time=datetime.now(UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=grace,
+        )
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        self.app.stop.set()
+
+    def run(self) -> None:
+        """Run until SIGTERM or SIGINT."""
+        settings = self.settings
+        with single_instance(settings.database_url):
+            self.app.pipeline.sync_feeds()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, self._on_signal)
+            tick = settings.daemon.tick.total_seconds()
+            self._job(self.dispatch, tick, int(tick * 2) + 1)
+            self._job(self.deliver, settings.alerts.deliver_every.total_seconds(), 60)
+            self._job(self.spikes, min(settings.spikes.bucket.total_seconds(), 300), 300)
+            self.scheduler.start()
+            log.info(
+                "monitor running: %d feeds, %d watchlists, %d channels, database %s",
+                len(settings.feeds),
+                len(settings.watchlists),
+                len(settings.channels),
+                settings.database.url,
+            )
+            self.app.stop.wait()
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        grace = self.settings.daemon.shutdown_grace.total_seconds()
+        self.scheduler.shutdown(wait=False)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        done = threading.Event()
+
+        def wait_workers() -> None:
+            self.executor.shutdown(wait=True)
+            done.set()
+
+        threading.Thread(target=wait_workers, daemon=True).start()
+        if done.wait(grace):
+            log.info("stopped cleanly")
+        else:
+            log.warning("work still running after %.0fs grace; exiting (open transactions roll back)", grace)
+            logging.shutdown()
+            os._exit(0)

@@ -1,0 +1,32 @@
+"""Dialect-aware insert-or-ignore and counter upserts (SQLite and PostgreSQL share the ON CONFLICT form)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def _insert(session: Session, table: Table) -> Any:
+    name = session.get_bind().dialect.name
+    return postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
+
+
+def insert_ignore(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert rows, skipping those that violate a unique constraint; return how many were inserted."""
+    if not rows:
+        return 0
+    result = session.execute(_insert(session, table).values(list(rows)).on_conflict_do_nothing())
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def increment(session: Session, table: Table, key: Mapping[str, Any], column: str, by: int = 1) -> None:
+    """Add ``by`` to ``column`` of the row with ``key``, creating it at ``by`` when absent."""
+    statement = _insert(session, table).values({**key, column: by})
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={column: getattr(table.c, column) + by}
+    )
+    session.execute(statement)

@@ -1,0 +1,376 @@
+"""One poll of one feed, top to bottom: fetch, parse, record entries, fetch pages, extract, store.
+
+Feed state and the entries a poll finds are written in one transaction, then each entry's page is
+stored in a transaction of its own; a crash or kill at any point leaves pending entries that the
+next poll finishes, and unique constraints make every step safe to repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.config import FeedSettings, Settings
+from monitor.db.models import Article, Entry, Feed
+from monitor.db.upsert import insert_ignore
+from monitor.extract import extract_article
+from monitor.extract.urls import canonicalize_url, page_canonical
+from monitor.fetch import Fetcher, FetchError, FetchHTTPError
+from monitor.ingest import Document, Ingestor
+from monitor.schedule import next_failure, next_success
+from monitor.sources import parse_source
+from monitor.sources.model import ParseError
+
+log = logging.getLogger("monitor.poll")
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.9, text/html;q=0.5, */*;q=0.1"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+FULL_FETCH_EVERY = timedelta(days=1)  # conditional GET is skipped once a day against stale 304s
+PAGE_ATTEMPTS = 3  # after this many failed page fetches an entry is stored with the feed's summary
+MIN_PAGE_TEXT = 200  # shorter page text than the feed's summary means the extraction failed
+
+
+@dataclass
+class PollSummary:
+    """What one poll did, for the log line and ``monitor poll``."""
+
+    feed: str
+    status: int | None = None
+    entries: int = 0
+    new: int = 0
+    duplicates: int = 0
+    known: int = 0
+    failed: int = 0
+    not_modified: bool = False
+    error: str | None = None
+    duration: float = 0.0
+    watchlists: set[str] = field(default_factory=set)
+
+    def line(self) -> str:
+        status = "304" if self.not_modified else (str(self.status) if self.status else "-")
+        text = (
+            f"poll feed={self.feed} status={status} entries={self.entries} new={self.new} "
+            f"duplicates={self.duplicates} failed={self.failed} duration={self.duration:.2f}s"
+        )
+        return text + (f" error={self.error!r}" if self.error else "")
+
+
+class Pipeline:
+    """Polls feeds; shared by the daemon's workers (thread-safe: each poll opens its own sessions)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        fetcher: Fetcher,
+        ingestor: Ingestor,
+        stop: threading.Event | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.fetcher = fetcher
+        self.ingestor = ingestor
+        self.stop = stop or threading.Event()
+        self.clock = clock
+        self._feeds = {f.name: f for f in settings.feeds}
+
+    # -- feeds ------------------------------------------------------------------------------
+    def sync_feeds(self) -> None:
+        """Make the feeds table match the config: add new feeds, follow URL edits, disable removed ones."""
+        with self.sessions.begin() as session:
+            rows = {f.name: f for f in session.scalars(select(Feed))}
+            for cfg in self.settings.feeds:
+                row = rows.get(cfg.name)
+                if row is None:
+                    session.add(Feed(name=cfg.name, url=cfg.url, current_url=cfg.url, enabled=cfg.enabled))
+                    continue
+                if row.url != cfg.url:
+                    row.url = row.current_url = cfg.url
+                    row.etag = row.last_modified = None
+                    row.next_check_at = self.clock()
+                if row.enabled != cfg.enabled or (
+                    cfg.enabled and row.disabled_reason == "removed from config"
+                ):
+                    row.enabled = cfg.enabled
+                    row.disabled_reason = None if cfg.enabled else "disabled in config"
+            for name, row in rows.items():
+                if name not in self._feeds and row.enabled:
+                    row.enabled = False
+                    row.disabled_reason = "removed from config"
+
+    def due_feeds(self, now: datetime | None = None) -> list[int]:
+        now = now or self.clock()
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(Feed.id)
+                    .where(Feed.enabled.is_(True), Feed.next_check_at <= now)
+                    .order_by(Feed.next_check_at)
+                )
+            )
+
+    def feed_ids(self, names: list[str] | None = None) -> list[int]:
+        with self.sessions() as session:
+            query = select(Feed.id).where(Feed.enabled.is_(True))
+            if names:
+                query = query.where(Feed.name.in_(names))
+            return list(session.scalars(query.order_by(Feed.id)))
+
+    # -- one poll ---------------------------------------------------------------------------
+    def poll(self, feed_id: int) -> PollSummary:
+        """Poll one feed and store its new entries; never raises for a feed's or a page's failure."""
+        started = time.monotonic()
+        with self.sessions() as session:
+            feed = session.get(Feed, feed_id)
+            if feed is None:
+                raise LookupError(f"no feed with id {feed_id}")
+            session.expunge(feed)
+        cfg = self._feeds.get(feed.name) or FeedSettings(name=feed.name, url=feed.url)
+        summary = PollSummary(feed.name)
+        try:
+            self._fetch_feed(feed, cfg, summary)
+            if not summary.error:
+                self._process_pending(feed, summary)
+        finally:
+            summary.duration = time.monotonic() - started
+            log.info(summary.line())
+        return summary
+
+    def _interval(self, cfg: FeedSettings) -> timedelta:
+        return cfg.interval or self.settings.fetch.default_interval
+
+    def _fetch_feed(self, feed: Feed, cfg: FeedSettings, summary: PollSummary) -> None:
+        now = self.clock()
+        conditional = feed.last_full_fetch_at is not None and now - feed.last_full_fetch_at < FULL_FETCH_EVERY
+        try:
+            result = self.fetcher.get(
+                feed.current_url,
+                etag=feed.etag if conditional else None,
+                last_modified=feed.last_modified if conditional else None,
+                accept=FEED_ACCEPT,
+            )
+        except FetchError as exc:
+            status = exc.status if isinstance(exc, FetchHTTPError) else None
+            retry_after = exc.retry_after if isinstance(exc, FetchHTTPError) else None
+            self._record_failure(feed, cfg, summary, str(exc), status, retry_after)
+            return
+        summary.status = result.status
+        if result.not_modified:
+            summary.not_modified = True
+            self._record_success(feed, cfg, result.status, None, lambda _s: None)
+            return
+        try:
+            parsed = parse_source(
+                result.body, result.url, result.content_type, listing_selectors=cfg.selectors
+            )
+        except ParseError as exc:
+            self._record_failure(feed, cfg, summary, f"cannot parse: {exc}", result.status, None)
+            return
+        rows = []
+        seen: set[str] = set()
+        for entry in parsed.entries[: self.settings.fetch.max_entries_per_poll]:
+            try:
+                url = canonicalize_url(entry.url)
+            except ValueError:
+                continue
+            if url in seen:
+                continue
+            seen.add(url)
+            rows.append(
+                {
+                    "feed_id": feed.id,
+                    "url": url,
+                    "guid": entry.guid,
+                    "title": entry.title,
+                    "summary": entry.summary,
+                    "published_at": entry.published,
+                    "first_seen_at": now,
+                    "status": "pending",
+                    "attempts": 0,
+                }
+            )
+        summary.entries = len(rows)
+
+        def store_entries(session: Session) -> None:
+            inserted = insert_ignore(session, Entry.__table__, rows)  # type: ignore[arg-type]
+            if inserted:
+                session.execute(update(Feed).where(Feed.id == feed.id).values(last_new_entry_at=now))
+
+        headers = result.headers
+        state = {
+            "etag": headers.get("etag"),
+            "last_modified": headers.get("last-modified"),
+            "kind": parsed.kind,
+            "last_full_fetch_at": now if not conditional else feed.last_full_fetch_at,
+        }
+        if result.permanent_url:
+            state["current_url"] = result.permanent_url
+        self._record_success(feed, cfg, result.status, state, store_entries)
+
+    def _record_success(
+        self,
+        feed: Feed,
+        cfg: FeedSettings,
+        status: int,
+        state: dict[str, object] | None,
+        also: Callable[[Session], None],
+    ) -> None:
+        now = self.clock()
+        values: dict[str, object] = {
+            "last_checked_at": now,
+            "last_success_at": now,
+            "last_status": status,
+            "consecutive_failures": 0,
+            "failing_since": None,
+            "last_error": None,
+            "next_check_at": next_success(
+                now,
+                self._interval(cfg),
+                self.settings.fetch,
+                self.settings.daemon.jitter,
+                cfg.interval is not None,
+            ),
+            **(state or {}),
+        }
+        with self.sessions.begin() as session:
+            also(session)
+            session.execute(update(Feed).where(Feed.id == feed.id).values(**values))
+
+    def _record_failure(
+        self,
+        feed: Feed,
+        cfg: FeedSettings,
+        summary: PollSummary,
+        error: str,
+        status: int | None,
+        retry_after: timedelta | None,
+    ) -> None:
+        now = self.clock()
+        summary.error = error
+        summary.status = status
+        failures = feed.consecutive_failures + 1
+        values: dict[str, object] = {
+            "last_checked_at": now,
+            "last_status": status,
+            "consecutive_failures": failures,
+            "failing_since": feed.failing_since or now,
+            "last_error": error,
+            "next_check_at": next_failure(
+                now, self._interval(cfg), failures, self.settings.fetch, retry_after
+            ),
+        }
+        if status == 410:
+            values |= {"enabled": False, "disabled_reason": "HTTP 410 Gone: the publisher removed this feed"}
+        with self.sessions.begin() as session:
+            session.execute(update(Feed).where(Feed.id == feed.id).values(**values))
+
+    # -- pages ------------------------------------------------------------------------------
+    def _process_pending(self, feed: Feed, summary: PollSummary) -> None:
+        with self.sessions() as session:
+            pending = list(
+                session.scalars(
+                    select(Entry)
+                    .where(Entry.feed_id == feed.id, Entry.status == "pending")
+                    .order_by(Entry.id)
+                    .limit(self.settings.fetch.max_entries_per_poll)
+                )
+            )
+            session.expunge_all()
+        for entry in pending:
+            if self.stop.is_set():
+                break
+            self._process_entry(feed, entry, summary)
+
+    def _process_entry(self, feed: Feed, entry: Entry, summary: PollSummary) -> None:
+        with self.sessions() as session:
+            known = session.scalar(select(Article.id).where(Article.canonical_url == entry.url))
+        if known is not None:
+            with self.sessions.begin() as session:
+                session.execute(
+                    update(Entry).where(Entry.id == entry.id).values(status="done", article_id=known)
+                )
+            summary.known += 1
+            return
+        doc = self._document(feed, entry, summary)
+        if doc is None:
+            return
+        with self.sessions.begin() as session:
+            outcome = self.ingestor.ingest(session, doc)
+            session.execute(
+                update(Entry).where(Entry.id == entry.id).values(status="done", article_id=outcome.article_id)
+            )
+        if not outcome.new:
+            summary.known += 1
+        elif outcome.duplicate_of is not None:
+            summary.duplicates += 1
+        else:
+            summary.new += 1
+            summary.watchlists.update(outcome.watchlists)
+
+    def _document(self, feed: Feed, entry: Entry, summary: PollSummary) -> Document | None:
+        """Fetch and extract the entry's page; None while the page should be retried later."""
+        fallback = entry.summary or ""
+        try:
+            page = self.fetcher.get(entry.url, accept=PAGE_ACCEPT)
+        except FetchError as exc:
+            attempts = entry.attempts + 1
+            if exc.retryable and attempts < PAGE_ATTEMPTS:
+                with self.sessions.begin() as session:
+                    session.execute(
+                        update(Entry)
+                        .where(Entry.id == entry.id)
+                        .values(attempts=attempts, last_error=str(exc))
+                    )
+                summary.failed += 1
+                return None
+            return self._summary_document(feed, entry, f"page not fetched: {exc.reason}")
+        article = extract_article(page.body, page.url)
+        text, origin, problem = article.text, "page", article.problem
+        if problem or len(text) < min(MIN_PAGE_TEXT, len(fallback)):
+            if len(fallback) > len(text):
+                text, origin = fallback, "summary"
+            problem = problem or "page text shorter than the feed's summary"
+        if not text.strip() and not (entry.title or article.title):
+            return self._summary_document(feed, entry, problem or "empty page")
+        try:
+            canonical = page_canonical(article.canonical_url, None, page.url)
+        except ValueError:
+            canonical = entry.url
+        return Document(
+            canonical_url=canonical,
+            source=feed.name,
+            text=text,
+            title=article.title or entry.title,
+            url=entry.url,
+            feed_id=feed.id,
+            text_origin=origin,
+            extract_problem=problem,
+            author=article.author,
+            language=article.language,
+            image=article.image,
+            published_at=entry.published_at or article.published,
+        )
+
+    def _summary_document(self, feed: Feed, entry: Entry, problem: str) -> Document:
+        return Document(
+            canonical_url=entry.url,
+            source=feed.name,
+            text=entry.summary or "",
+            title=entry.title,
+            url=entry.url,
+            feed_id=feed.id,
+            text_origin="summary",
+            extract_problem=problem,
+            published_at=entry.published_at,
+        )
