@@ -12,7 +12,7 @@ from monitor.extract.body import extract_body
 from monitor.extract.decode import decode_html
 from monitor.extract.language import guess_language
 from monitor.extract.metadata import PageMeta, read_metadata
-from monitor.extract.verdict import classify
+from monitor.extract.verdict import SHORT_TEXT, classify
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +48,10 @@ def _extract(html: bytes | str, url: str | None) -> Article:
     text = text.replace("\x00", "")
     tree = LexborHTMLParser(text)
     meta: PageMeta = read_metadata(tree, url)
-    link_length = _link_text_length(tree)
     body = extract_body(tree)
     main_text = body.text
+    # Link share only matters for short results (section fronts); measured on the cleaned page.
+    link_length = _link_text_length(tree) if len(main_text) < SHORT_TEXT else 0
     language = meta.language or guess_language(main_text or (meta.title or ""))
     problem = classify(tree, meta.title, main_text, body.page_text_length, link_length, body.paragraphs)
     return Article(

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from monitor.extract.hints import NEGATIVE, POSITIVE, UNLIKELY, node_verdict
+
 _JUNK_TAGS = [
     "script", "style", "noscript", "template", "svg", "iframe", "button", "select", "input", "textarea",
     "object", "embed", "canvas", "nav", "footer", "aside", "dialog", "menu", "map", "audio", "video",
@@ -20,32 +22,17 @@ _BLOCK_SELECTOR = (
     "p, div, li, ul, ol, dl, dt, dd, table, tr, td, th, h1, h2, h3, h4, h5, h6, blockquote, pre, section, "
     "article, main, header, figure, figcaption, address, hr, center, details, summary"
 )
-_SCORED_SELECTOR = "p, pre, td, blockquote, li, dd"
-_LOOSE_TEXT_SELECTOR = "div, section, article, main, span, font, center"
-_NEGATIVE = re.compile(
-    r"comment(?!ary|ator)|share|sharing|social|related|recommend|newsletter|subscri|promo|advert|sponsor|"
-    r"breadcrumb|popup|modal|cookie|outbrain|taboola|footer|sidebar|disqus|signup|sign-up|byline|"
-    r"author|readmore|read-more|most-?read|popular|trending|hidden|sr-only|toolbar|pagination|widget|"
-    r"masthead|login|paywall|banner|caption|credit|skip|jump|print|tooltip|overlay|rating|"
-    r"(?:^|[\s_-])(?:ad|ads|adv|tag|tags|meta|nav|menu|bio|links|more|date|time|topics|keywords|"
-    r"header|follow|email|video)(?:$|[\s_-])",
-)
-_POSITIVE = re.compile(r"article|body|content|entry|main|post|story|text|prose|blog|hentry|page")
-_UNLIKELY_WORDS = (
-    "comment", "disqus", "sidebar", "footer", "related", "recommend", "outbrain", "taboola", "newsletter",
-    "popular", "trending", "most-read", "mostread", "social", "share", "sharing", "sponsor", "promo",
-    "breadcrumb", "popup", "modal", "cookie", "gdpr", "pagination", "pager", "masthead", "skyscraper",
-    "supplemental", "shoutbox", "signup", "subscribe", "byline", "author-bio", "read-more", "readmore",
-)
-_UNLIKELY = re.compile(r"comment(?!ary|ator)|" + "|".join(re.escape(word) for word in _UNLIKELY_WORDS[1:]))
+_LOOSE_TEXT_TAGS = frozenset({"div", "section", "article", "main", "center"})
+_UNIT_SELECTOR = "p, pre, td, blockquote, li, dd, div, section, article, main, center, div > span, div > font"
 _MIN_UNIT = 25
 _LINK_ONLY_SHARE = 0.8
+_LINK_LIST_SHARE = 0.5
+_LINKY_SELECTOR = "p, li, dd, span, div, ul, ol, table, section, dl"
 _WRAPPER_SLACK = 40
 _EXPAND_RATIO = 0.5
 _PARA = "\u2029"
 _LINE = "\u2028"
 _COMMAS = re.compile(r"[,，、،;]")
-_SPACES = re.compile(r"[ \t\n\r\f\v\u00a0\u200b]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,26 +64,11 @@ def _decompose_outermost(nodes: list[LexborNode]) -> None:
         node.decompose()
 
 
-def _drop_unlikely(body: LexborNode) -> None:
-    """Remove comment sections, sidebars, related-story lists and similar hinted regions."""
-    doomed: list[LexborNode] = []
-    for node in body.css("[class], [id]"):
-        hints = _hints(node)
-        match = _UNLIKELY.search(hints)
-        if match is None or node.tag in ("body", "html", "main", "article", "a", "p"):
-            continue
-        if not match.group(0).startswith("comment") and _POSITIVE.search(hints):
-            continue
-        if node.css_first("h1") is not None:
-            continue
-        doomed.append(node)
-    _decompose_outermost(doomed)
-
-
-def _hints(node: LexborNode) -> str:
-    """The class and id of a node joined into one lower-case string (the hint regexes expect it)."""
-    attrs = node.attrs
-    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+def _is_unlikely(node: LexborNode) -> bool:
+    """True for comment sections, sidebars, related-story lists and similar hinted regions."""
+    if not node.attrs or not node_verdict(node) & UNLIKELY:
+        return False
+    return node.tag not in ("html", "main", "article", "a", "p") and node.css_first("h1") is None
 
 
 def _link_length(node: LexborNode) -> int:
@@ -106,21 +78,19 @@ def _link_length(node: LexborNode) -> int:
 
 def _class_weight(node: LexborNode) -> float:
     """Readability-style bonus or penalty from the words in a node's class and id."""
-    hints = _hints(node)
-    if not hints.strip():
-        return 0.0
-    weight = 0.0
-    if _NEGATIVE.search(hints):
-        weight -= 25
-    if _POSITIVE.search(hints):
-        weight += 25
-    return weight
+    flags = node_verdict(node)
+    return (25.0 if flags & POSITIVE else 0.0) - (25.0 if flags & NEGATIVE else 0.0)
 
 
 def _text_units(body: LexborNode) -> list[tuple[LexborNode, str]]:
     """(container, text) for each paragraph-like block and each run of text sitting directly in a div."""
     units: list[tuple[LexborNode, str]] = []
-    for block in body.css(_SCORED_SELECTOR):
+    for block in body.css(_UNIT_SELECTOR):
+        if block.tag in _LOOSE_TEXT_TAGS:
+            own = block.text(deep=False)
+            if len(own) >= _MIN_UNIT and len(own.strip()) >= _MIN_UNIT:
+                units.append((block, own))
+            continue
         parent = block.parent
         if parent is None:
             continue
@@ -132,10 +102,6 @@ def _text_units(body: LexborNode) -> list[tuple[LexborNode, str]]:
             if links > 0.5 * len(text.strip()):
                 continue
         units.append((parent, text))
-    for node in body.css(_LOOSE_TEXT_SELECTOR):
-        own = node.text(deep=False)
-        if len(own) >= _MIN_UNIT and len(own.strip()) >= _MIN_UNIT:
-            units.append((node, own))
     return units
 
 
@@ -153,16 +119,30 @@ class _Candidate:
 def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
     """Score each ancestor of text units: decayed comma/length score, and total good text beneath."""
     candidates: dict[int, _Candidate] = {}
+    unlikely: dict[int, bool] = {}
     body_id = body.mem_id
     for container, text in _text_units(body):
-        length = len(text.strip())
-        score = 1.0 + len(_COMMAS.findall(text)) + min(length // 100, 3)
+        chain: list[tuple[int, LexborNode]] = []
         node: LexborNode | None = container
-        level = 0
+        inside_boilerplate = False
         while node is not None:
             key = node.mem_id
             if key == body_id:
                 break
+            verdict = unlikely.get(key)
+            if verdict is None:
+                verdict = _is_unlikely(node)
+                unlikely[key] = verdict
+            if verdict:
+                inside_boilerplate = True
+                break
+            chain.append((key, node))
+            node = node.parent
+        if inside_boilerplate:
+            continue
+        length = len(text.strip())
+        score = 1.0 + len(_COMMAS.findall(text)) + min(length // 100, 3)
+        for level, (key, node) in enumerate(chain):
             entry = candidates.get(key)
             if entry is None:
                 entry = _Candidate(node)
@@ -170,8 +150,6 @@ def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
             if level < 3:
                 entry.score += score / (1 if level == 0 else 2 if level == 1 else level * 3)
             entry.good += length
-            node = node.parent
-            level += 1
     return candidates
 
 
@@ -223,37 +201,36 @@ def _mark_blocks(root: LexborNode) -> None:
 def _drop_boilerplate(container: LexborNode, container_length: int) -> None:
     """Remove link lists, hinted boilerplate and near-empty blocks inside the chosen container."""
     doomed: list[LexborNode] = list(container.css("h1"))
-    for node in container.css("p, li, dd, div, span"):
+    for node in container.css(_LINKY_SELECTOR):
         if node.css_first("a") is None:
             continue
         length = len(node.text(deep=True).strip())
-        if length and _link_length(node) >= _LINK_ONLY_SHARE * length and length < 0.5 * container_length:
+        if not length or length >= 0.5 * container_length:
+            continue
+        share = _LINK_ONLY_SHARE if node.tag in ("p", "li", "dd", "span") else _LINK_LIST_SHARE
+        if _link_length(node) >= share * length:
             doomed.append(node)
     for node in container.css("[class], [id]"):
         if node.tag in ("p", "a", "span", "b", "i", "em", "strong"):
             continue
-        hints = _hints(node)
-        if _NEGATIVE.search(hints) and not _POSITIVE.search(hints):
+        flags = node_verdict(node)
+        if flags & UNLIKELY and node.css_first("h1") is None:
+            doomed.append(node)
+        elif flags & (NEGATIVE | POSITIVE) == NEGATIVE:
             length = len(node.text(deep=True))
             if length < 0.5 * container_length:
                 doomed.append(node)
-    for node in container.css("ul, ol, div, table, section, dl"):
-        text = node.text(deep=True).strip()
-        length = len(text)
-        if length == 0:
-            continue
-        links = _link_length(node)
-        if links / length > 0.5 and length < 0.5 * container_length:
-            doomed.append(node)
     _decompose_outermost(doomed)
 
 
 def _paragraphs(text: str) -> list[str]:
-    """Split marked-up text into clean paragraphs."""
+    """Split marked-up text into clean paragraphs (lines kept where the page had <br>)."""
     result: list[str] = []
-    for chunk in text.split(_PARA):
-        lines = [_SPACES.sub(" ", line).strip() for line in chunk.split(_LINE)]
-        para = "\n".join(line for line in lines if line)
+    for chunk in text.replace("\u200b", "").split(_PARA):
+        if _LINE in chunk:
+            para = "\n".join(joined for line in chunk.split(_LINE) if (joined := " ".join(line.split())))
+        else:
+            para = " ".join(chunk.split())
         if para:
             result.append(para)
     return result
@@ -266,7 +243,6 @@ def extract_body(tree: LexborHTMLParser) -> Body:
         return Body("", 0, 0.0, 0)
     tree.strip_tags(_JUNK_TAGS)
     _decompose_outermost(list(body.css(_HIDDEN_SELECTOR)))
-    _drop_unlikely(body)
     page_length = len(body.text(deep=True).strip())
     candidates = _score_candidates(body)
     if not candidates:

@@ -42,50 +42,36 @@ def normalise_tag(tag: str | None) -> str | None:
     )
 
 
+_SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("latin", re.compile(r"[A-Za-z\u00c0-\u024f]")),
+    ("cyrillic", re.compile(r"[\u0400-\u052f]")),
+    ("arabic", re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufeff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("hi", re.compile(r"[\u0900-\u097f]")),
+    ("bn", re.compile(r"[\u0980-\u09ff]")),
+    ("th", re.compile(r"[\u0e00-\u0e7f]")),
+    ("ka", re.compile(r"[\u10a0-\u10ff]")),
+    ("hy", re.compile(r"[\u0530-\u058f]")),
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
+    ("han", re.compile(r"[\u4e00-\u9fff]")),
+)
+
+
 def _script_counts(sample: str) -> dict[str, int]:
     """How many letters of each broad script family appear in the sample."""
     counts: dict[str, int] = {}
-    for char in sample:
-        code = ord(char)
-        if code < 0x80:
-            if char.isalpha():
-                counts["latin"] = counts.get("latin", 0) + 1
-            continue
-        if 0x400 <= code <= 0x52F:
-            script = "cyrillic"
-        elif 0x600 <= code <= 0x6FF or 0xFB50 <= code <= 0xFEFF or 0x750 <= code <= 0x77F:
-            script = "arabic"
-        elif 0xC0 <= code <= 0x24F:
-            script = "latin"
-        elif 0x370 <= code <= 0x3FF:
-            script = "el"
-        elif 0x590 <= code <= 0x5FF:
-            script = "he"
-        elif 0x900 <= code <= 0x97F:
-            script = "hi"
-        elif 0x980 <= code <= 0x9FF:
-            script = "bn"
-        elif 0xE00 <= code <= 0xE7F:
-            script = "th"
-        elif 0x10A0 <= code <= 0x10FF:
-            script = "ka"
-        elif 0x530 <= code <= 0x58F:
-            script = "hy"
-        elif 0x3040 <= code <= 0x30FF:
-            script = "ja"
-        elif 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF:
-            script = "ko"
-        elif 0x4E00 <= code <= 0x9FFF:
-            script = "han"
-        else:
-            continue
-        counts[script] = counts.get(script, 0) + 1
+    for script, pattern in _SCRIPTS:
+        found = len(pattern.findall(sample))
+        if found:
+            counts[script] = found
     return counts
 
 
 def guess_language(text: str) -> str | None:
     """A cheap guess at the language of a text from its script, distinctive letters and common words."""
-    sample = text[:3000]
+    sample = text[:2000]
     counts = _script_counts(sample)
     if not counts or sum(counts.values()) < 20:
         return None

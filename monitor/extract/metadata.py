@@ -64,11 +64,27 @@ def _clean(text: str | None) -> str | None:
     return text or None
 
 
-def _meta_map(tree: LexborHTMLParser) -> dict[str, str]:
+def _head_nodes(tree: LexborHTMLParser) -> tuple[list[LexborNode], list[LexborNode], list[LexborNode]]:
+    """The page's <meta>, <link> and JSON-LD <script> elements, found in one pass over the tree."""
+    metas: list[LexborNode] = []
+    links: list[LexborNode] = []
+    scripts: list[LexborNode] = []
+    for node in tree.css("meta, link, script"):
+        tag = node.tag
+        if tag == "meta":
+            metas.append(node)
+        elif tag == "link":
+            links.append(node)
+        elif (node.attrs.get("type") or "").strip().lower() == "application/ld+json":
+            scripts.append(node)
+    return metas, links, scripts
+
+
+def _meta_map(metas: list[LexborNode]) -> dict[str, str]:
     """Lower-cased name/property/itemprop of each <meta> mapped to its first non-empty content."""
     found: dict[str, str] = {}
-    for node in tree.css("meta[content]"):
-        attrs = node.attributes
+    for node in metas:
+        attrs = node.attrs
         content = attrs.get("content")
         if not content or not content.strip():
             continue
@@ -79,10 +95,10 @@ def _meta_map(tree: LexborHTMLParser) -> dict[str, str]:
     return found
 
 
-def _ld_objects(tree: LexborHTMLParser) -> list[dict[str, Any]]:
+def _ld_objects(scripts: list[LexborNode]) -> list[dict[str, Any]]:
     """Every JSON object found in the page's JSON-LD blocks, flattened through lists and @graph."""
     found: list[dict[str, Any]] = []
-    for node in tree.css('script[type="application/ld+json"]'):
+    for node in scripts:
         raw = node.text(deep=True).strip()
         if not raw:
             continue
@@ -172,13 +188,14 @@ def _absolute(link: str | None, base: str | None) -> str | None:
     return joined
 
 
-def _canonical(tree: LexborHTMLParser, meta: dict[str, str], url: str | None) -> str | None:
+def _canonical(links: list[LexborNode], meta: dict[str, str], url: str | None) -> str | None:
     """The canonical URL from <link rel=canonical> or og:url, unless it points at a site's front page."""
     candidates: list[str | None] = []
-    for node in tree.css("link[rel][href]"):
-        rels = (node.attributes.get("rel") or "").lower().split()
+    for node in links:
+        attrs = node.attrs
+        rels = (attrs.get("rel") or "").lower().split()
         if "canonical" in rels:
-            candidates.append(node.attributes.get("href"))
+            candidates.append(attrs.get("href"))
     candidates.append(meta.get("og:url"))
     own_path = urlsplit(url).path if url else ""
     for candidate in candidates:
@@ -215,7 +232,7 @@ def _dom_date(tree: LexborHTMLParser) -> datetime | None:
     """A publication date from <time> elements and date-like elements in the page body."""
     for selector in ("[itemprop=datePublished]", "time[pubdate]", "article time[datetime]", "time[datetime]"):
         for node in tree.css(selector)[:3]:
-            attrs = node.attributes
+            attrs = node.attrs
             value = attrs.get("datetime") or attrs.get("content") or node.text()
             found = parse_date(value)
             if found is not None:
@@ -243,11 +260,12 @@ def _dom_author(tree: LexborHTMLParser) -> str | None:
 
 def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
     """Collect title, canonical URL, author, dates, language, image and JSON-LD body from a parsed page."""
-    meta = _meta_map(tree)
+    metas, links, scripts = _head_nodes(tree)
+    meta = _meta_map(metas)
     page = PageMeta()
     ld_title = ld_author = ld_image = ld_language = None
     ld_published = ld_modified = None
-    for obj in _ld_objects(tree):
+    for obj in _ld_objects(scripts):
         kinds = _types(obj)
         page.ld_types |= kinds
         is_article = bool(kinds & _ARTICLE_TYPES) or any(kind.endswith("article") for kind in kinds)
@@ -274,7 +292,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
             ld_modified = parse_date(modified)
 
     page.title = _title(tree, meta, ld_title)
-    page.canonical_url = _canonical(tree, meta, url)
+    page.canonical_url = _canonical(links, meta, url)
     page.og_type = (meta.get("og:type") or "").lower() or None
 
     page.author = ld_author
@@ -300,7 +318,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
     page.published = choose_published(ld_published, meta_published, tree, url)
 
     html = tree.css_first("html")
-    declared = html.attributes.get("lang") if html is not None else None
+    declared = html.attrs.get("lang") if html is not None else None
     page.language = (
         normalise_tag(declared) or normalise_tag(ld_language) or normalise_tag(meta.get("content-language"))
         or normalise_tag(meta.get("og:locale")) or normalise_tag(meta.get("language"))

@@ -17,6 +17,7 @@ _LOGIN_WORDS = re.compile(
     re.IGNORECASE,
 )
 MIN_ARTICLE_CHARS = 200
+SHORT_TEXT = 1500
 
 
 def classify(
@@ -35,7 +36,7 @@ def classify(
     has_password = tree.css_first('input[type="password"]') is not None
     if has_password and len(text) < 1000 and _LOGIN_WORDS.search(text + " " + (title or "")):
         return "login wall"
-    if page_text_length > 0 and link_text_length / page_text_length > 0.6 and len(text) < 1500:
+    if page_text_length > 0 and link_text_length / page_text_length > 0.6 and len(text) < SHORT_TEXT:
         return "not an article: section front"
     if not text:
         return "no main text"
