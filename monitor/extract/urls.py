@@ -15,7 +15,7 @@ _TRACKING_PARAMS = frozenset(
         "_hsenc", "_hsmi", "__hssc", "__hstc", "__hsfp", "hsctatracking", "mkt_tok", "oly_anon_id",
         "oly_enc_id", "vero_id", "vero_conv", "rb_clickid", "s_cid", "wickedid", "ncid", "ocid", "cmpid",
         "at_medium", "at_campaign", "pk_campaign", "pk_kwd", "pk_source", "pk_medium", "pk_content",
-        "spm", "__twitter_impression", "ito", "xtor",
+        "spm", "__twitter_impression", "ito", "xtor", "wt_mc", "wt_zmc",
     }
 )
 _TRACKING_PREFIXES = ("utm_", "mtm_", "hsa_", "stm_")

@@ -18,6 +18,7 @@ class Entry:
 
     `url` is the absolute http(s) link as the source gives it (resolved against xml:base or the
     source URL, not canonicalised). `published` is timezone-aware UTC. `summary` is plain text.
+    `guid` is the feed's id for the entry (a relative id is resolved against the feed URL, as feedparser does).
     `content_html` is the full content markup when the source carries it, as given (not sanitised:
     never render it unescaped).
     """
