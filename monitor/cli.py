@@ -31,14 +31,18 @@ DEFAULT_SEEDS = REPO_ROOT / "config" / "seeds"
 
 
 class OperatorError(click.ClickException):
-    """A mistake or a condition the operator can fix; printed without a traceback."""
+    """A mistake or a condition the operator can fix; printed without a traceback (exit 1)."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 1
 
     def show(self, file: Any = None) -> None:
         click.echo(f"monitor: error: {self.message}", err=True)
+
+
+class UsageProblem(OperatorError):
+    """A configuration or usage mistake (exit 2)."""
+
+    exit_code = 2
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -47,7 +51,7 @@ def _settings(ctx: click.Context) -> Settings:
         try:
             obj["settings"] = load_settings(obj.get("config"))
         except ConfigError as exc:
-            raise OperatorError(str(exc), exit_code=2) from None
+            raise UsageProblem(str(exc)) from None
     settings: Settings = obj["settings"]
     return settings
 
@@ -164,9 +168,7 @@ def poll(ctx: click.Context, feeds: tuple[str, ...]) -> None:
     settings = _settings(ctx)
     unknown = sorted(set(feeds) - {f.name for f in settings.feeds})
     if unknown:
-        raise OperatorError(
-            f"no feed named {', '.join(map(repr, unknown))} in {settings.source}", exit_code=2
-        )
+        raise UsageProblem(f"no feed named {', '.join(map(repr, unknown))} in {settings.source}")
     with _app(ctx) as app:
         app.pipeline.sync_feeds()
         ids = app.pipeline.feed_ids(list(feeds) or None)
@@ -329,6 +331,20 @@ def alerts_list(ctx: click.Context, failed: bool, limit: int) -> None:
             f"{_fmt(row.created_at)}  {row.status:<7} {row.channel:<16} tries {row.attempts:<2} {row.subject}"
             + (f"\n{'':19}last error: {row.last_error}" if row.last_error and row.status != "sent" else "")
         )
+
+
+@cli.command()
+@click.option(
+    "--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), help="Keep the demo database here."
+)
+def demo(workdir: Path | None) -> None:
+    """Run the whole pipeline offline against a small news site served on 127.0.0.1."""
+    from monitor.demo import run_demo
+
+    logging.getLogger().setLevel(logging.WARNING)
+    code = run_demo(click.echo, workdir)
+    if code:
+        raise OperatorError("the demo did not deliver its alert")
 
 
 def main() -> None:

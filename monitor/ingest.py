@@ -161,9 +161,9 @@ class Ingestor:
         start = bucket_start(when, self.bucket)
         for watchlist, count in sorted(hits.items()):
             row = {"story_id": story_id, "watchlist": watchlist, "bucket_start": start, "hits": count}
-            if insert_ignore(session, Mention.__table__, [row]):
+            if insert_ignore(session, Mention, [row]):
                 key = {"watchlist": watchlist, "bucket_start": start}
-                increment(session, KeywordCount.__table__, key, "count")
+                increment(session, KeywordCount, key, "count")
 
 
 __all__ = ["Document", "Ingested", "Ingestor", "bucket_start"]

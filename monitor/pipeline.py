@@ -203,12 +203,12 @@ class Pipeline:
         summary.entries = len(rows)
 
         def store_entries(session: Session) -> None:
-            inserted = insert_ignore(session, Entry.__table__, rows)  # type: ignore[arg-type]
+            inserted = insert_ignore(session, Entry, rows)
             if inserted:
                 session.execute(update(Feed).where(Feed.id == feed.id).values(last_new_entry_at=now))
 
         headers = result.headers
-        state = {
+        state: dict[str, object] = {
             "etag": headers.get("etag"),
             "last_modified": headers.get("last-modified"),
             "kind": parsed.kind,

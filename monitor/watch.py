@@ -93,7 +93,9 @@ class SpikeWatcher:
             stored = self._stored(session, name, episode)
             if stored is not None:
                 events.extend(self._update(session, stored, episode))
-            elif episode.alerted_at >= current - bucket:  # only fresh episodes alert; history does not
+            elif episode.end is None or episode.alerted_at >= current - bucket:
+                # Alert on an episode still under way, or one that fired in the latest bucket; an
+                # episode that had already ended when a backfill found it is not news, so it does not alert.
                 events.append(self._open(session, name, episode))
         return events
 

@@ -61,7 +61,7 @@ def enqueue(
                 "next_attempt_at": now,
             }
         )
-    return insert_ignore(session, Alert.__table__, rows)  # type: ignore[arg-type]
+    return insert_ignore(session, Alert, rows)
 
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:

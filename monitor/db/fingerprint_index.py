@@ -91,13 +91,13 @@ class SqlFingerprintIndex:
         """Index an original's fingerprints and sizes, and record the method's parameters once."""
         rows = [{"hash": h, "article_id": article_id} for h in text_print.fingerprints]
         for start in range(0, len(rows), 500):
-            insert_ignore(self.session, Fingerprint.__table__, rows[start : start + 500])  # type: ignore[arg-type]
+            insert_ignore(self.session, Fingerprint, rows[start : start + 500])
         self.session.execute(
             update(Article)
             .where(Article.id == article_id)
             .values(fingerprint_count=len(text_print.fingerprints), shingle_count=len(text_print.shingles))
         )
-        insert_ignore(self.session, MetaValue.__table__, [{"key": PARAMS_KEY, "value": repr(PARAMS)}])  # type: ignore[arg-type]
+        insert_ignore(self.session, MetaValue, [{"key": PARAMS_KEY, "value": repr(PARAMS)}])
 
 
 __all__ = ["NearMatch", "SqlFingerprintIndex", "analyse"]

@@ -5,28 +5,29 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from monitor.db.models import Base
 
-def _insert(session: Session, table: Table) -> Any:
+
+def _insert(session: Session, model: type[Base]) -> Any:
     name = session.get_bind().dialect.name
-    return postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
+    return postgresql.insert(model) if name == "postgresql" else sqlite.insert(model)
 
 
-def insert_ignore(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> int:
+def insert_ignore(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert rows, skipping those that violate a unique constraint; return how many were inserted."""
     if not rows:
         return 0
-    result = session.execute(_insert(session, table).values(list(rows)).on_conflict_do_nothing())
+    result = session.execute(_insert(session, model).values(list(rows)).on_conflict_do_nothing())
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def increment(session: Session, table: Table, key: Mapping[str, Any], column: str, by: int = 1) -> None:
+def increment(session: Session, model: type[Base], key: Mapping[str, Any], column: str, by: int = 1) -> None:
     """Add ``by`` to ``column`` of the row with ``key``, creating it at ``by`` when absent."""
-    statement = _insert(session, table).values({**key, column: by})
+    statement = _insert(session, model).values({**key, column: by})
     statement = statement.on_conflict_do_update(
-        index_elements=list(key), set_={column: getattr(table.c, column) + by}
+        index_elements=list(key), set_={column: getattr(model, column) + by}
     )
     session.execute(statement)

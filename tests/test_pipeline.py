@@ -1,0 +1,170 @@
+"""The poll end to end on real parts: a real HTTP server on 127.0.0.1, real feeds and pages, real databases."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from monitor.app import App
+from monitor.config import load_settings
+from monitor.db.models import Alert, Article, Entry, Feed, Spike
+from monitor.demo.server import site_routes
+from monitor.seeds import import_seeds
+from tests.conftest import write_config
+from tests.servers import Site, serve, webhook_receiver
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "config" / "seeds"
+SECRET = "test-secret-123"
+
+
+@pytest.fixture
+def demo_site() -> Iterator[Site]:
+    """The shipped demo news site (two feeds, article pages, seed reposts and a burst) on 127.0.0.1."""
+    site = Site()
+    with serve(site):
+        for path, (body, ctype) in site_routes(site.base, datetime.now(UTC)).items():
+            site.add(path, body, ctype)
+        yield site
+
+
+def _open(tmp_path: Path, db_url: str, site: Site, hook_url: str | None = None) -> App:
+    extra = ""
+    if hook_url:
+        extra = f'[[channels]]\nkind = "webhook"\nname = "hook"\nurl = "{hook_url}"\nsecret_env = "MONITOR_TEST_HOOK_SECRET"\n'
+    path = write_config(
+        tmp_path / "monitor.toml",
+        db_url,
+        feeds=[("frontier-wire", site.base + "/wire/rss.xml"), ("steppe-blog", site.base + "/blog/atom.xml")],
+        watchlists={"takhar": ["Takhar", "Тахар", "تخار"], "badakhshan": ["Badakhshan", "Бадахшан"]},
+        extra=extra,
+    )
+    return App.open(load_settings(path))
+
+
+def _poll_all(app: App) -> list[object]:
+    app.pipeline.sync_feeds()
+    return [app.pipeline.poll(feed_id) for feed_id in app.pipeline.feed_ids()]
+
+
+def test_demo_site_poll_stores_articles_recognises_reposts_and_alerts_once(
+    tmp_path: Path, db_url: str, demo_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seeds, then a poll: every page stored with full text, seed reposts linked, one spike, one webhook call."""
+    monkeypatch.setenv("MONITOR_TEST_HOOK_SECRET", SECRET)
+    with webhook_receiver(SECRET) as receiver, _open(tmp_path, db_url, demo_site, receiver.url) as app:
+        import_seeds([SEEDS], app.sessions, app.ingestor)
+        summaries = _poll_all(app)
+        assert all(getattr(s, "error") is None for s in summaries)
+        pages = [p for p in demo_site.routes if p.endswith(".html")]
+        with app.sessions() as session:
+            stored = session.scalars(select(Article).where(Article.is_seed.is_(False))).all()
+            assert len(stored) == len(pages)
+            assert all(len(a.text) > 300 and a.text_origin == "page" for a in stored)
+            seed_reposts = [
+                a
+                for a in stored
+                if a.duplicate_of_id and session.get(Article, a.duplicate_of_id).is_seed  # type: ignore[union-attr]
+            ]
+            assert len(seed_reposts) >= 3
+            assert all(a.source == "steppe-blog" for a in seed_reposts)
+            # the blog's repost of a burst story joins that story instead of counting twice
+            other_reposts = [a for a in stored if a.duplicate_of_id and a not in seed_reposts]
+            assert len(other_reposts) == 1 and other_reposts[0].source == "steppe-blog"
+
+        events = app.watcher.run()
+        assert [e.watchlist for e in events] == ["takhar"]
+        report = app.deliverer.deliver_due()
+        assert report.sent == 1
+        assert len(receiver.received) == 1 and not receiver.rejected
+        payload = receiver.received[0]["payload"]
+        assert payload["type"] == "spike.opened" and payload["watchlist"] == "takhar"
+        titles = [s["title"] for s in payload["stories"]]
+        assert (
+            len(titles) == len(set(titles)) >= 3
+        )  # stories, not articles: the repost is folded under its original
+
+        # Running the spike pass and delivery again sends nothing more.
+        assert app.watcher.run() == []
+        assert app.deliverer.deliver_due().sent == 0
+        assert len(receiver.received) == 1
+
+
+def test_second_poll_is_conditional_and_stores_nothing(tmp_path: Path, db_url: str, demo_site: Site) -> None:
+    """The second poll sends If-None-Match, gets 304 for each feed and stores nothing new."""
+    with _open(tmp_path, db_url, demo_site) as app:
+        _poll_all(app)
+        with app.sessions() as session:
+            before = session.scalar(select(func.count()).select_from(Article))
+            session.execute(Feed.__table__.update().values(next_check_at=datetime.now(UTC)))
+        second = _poll_all(app)
+        assert all(getattr(s, "not_modified") for s in second)
+        assert demo_site.hits("/wire/rss.xml") == [200, 304]
+        with app.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Article)) == before
+            assert session.scalar(select(func.count()).select_from(Entry).where(Entry.status != "done")) == 0
+
+
+def test_seed_import_is_idempotent(tmp_path: Path, db_url: str, demo_site: Site) -> None:
+    """Importing the seed folder twice stores each seed once."""
+    with _open(tmp_path, db_url, demo_site) as app:
+        first = import_seeds([SEEDS], app.sessions, app.ingestor)
+        second = import_seeds([SEEDS], app.sessions, app.ingestor)
+        assert first.files == second.files == 5
+        assert first.imported == 5 and second.already == 5 and second.imported == 0
+        with app.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Article)) == 5
+
+
+def _corpus_site(corpora: Path, site: Site, feed_file: str, limit: int) -> tuple[str, int]:
+    """Serve a real publisher feed with its item links pointed at real article pages from the benchmark."""
+    feed = (corpora / "news-feeds-xml" / feed_file).read_bytes().decode("utf-8")
+    pages = sorted((corpora / "article-extraction-benchmark" / "html").glob("*.html.gz"))[:limit]
+    links = list(dict.fromkeys(re.findall(r"<link>\s*(https?://[^<\s]+)\s*</link>", feed)))[1 : limit + 1]
+    for index, (link, page) in enumerate(zip(links, pages, strict=False)):
+        local = site.add(f"/a/{index}.html", gzip.decompress(page.read_bytes()))
+        feed = feed.replace(link, local)
+    url = site.add("/feed.xml", feed, "application/rss+xml; charset=utf-8")
+    return url, min(len(links), len(pages))
+
+
+@pytest.mark.corpora
+def test_poll_real_publisher_feed_with_real_pages(tmp_path: Path, db_url: str, corpora: Path) -> None:
+    """A real feed (The Guardian) whose items lead to real article pages: every page is stored with its text."""
+    site = Site()
+    with serve(site):
+        url, count = _corpus_site(corpora, site, "rss-parser/guardian.rss", 12)
+        path = write_config(tmp_path / "monitor.toml", db_url, feeds=[("guardian", url)])
+        with App.open(load_settings(path)) as app:
+            app.pipeline.sync_feeds()
+            (feed_id,) = app.pipeline.feed_ids()
+            summary = app.pipeline.poll(feed_id)
+            assert summary.status == 200 and summary.error is None
+            with app.sessions() as session:
+                local = session.scalars(select(Article).where(Article.url.like(f"{site.base}%"))).all()
+                assert len(local) == count
+                assert sum(1 for a in local if a.text_origin == "page" and len(a.text) > 500) >= count - 1
+                assert all(a.published_at is not None and a.published_at.tzinfo is not None for a in local)
+            # a second poll gets a 304 and stores nothing
+            with app.sessions.begin() as session:
+                session.execute(Feed.__table__.update().values(next_check_at=datetime.now(UTC)))
+            again = app.pipeline.poll(feed_id)
+            assert again.not_modified and again.new == 0
+            assert site.hits("/feed.xml") == [200, 304]
+
+
+def test_spike_rows_and_alert_rows_are_written_together(tmp_path: Path, db_url: str, demo_site: Site) -> None:
+    """With no channel configured a spike is still recorded, with no outbox rows; nothing is delivered."""
+    with _open(tmp_path, db_url, demo_site) as app:
+        _poll_all(app)
+        events = app.watcher.run()
+        assert len(events) == 1
+        with app.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Spike)) == 1
+            assert session.scalar(select(func.count()).select_from(Alert)) == 0
