@@ -15,6 +15,7 @@ from monitor.app import App
 from monitor.config import load_settings
 from monitor.db.models import Alert, Article, Entry, Feed, Spike
 from monitor.demo.server import site_routes
+from monitor.pipeline import PollSummary
 from monitor.seeds import import_seeds
 from tests.conftest import write_config
 from tests.servers import Site, serve, webhook_receiver
@@ -48,7 +49,7 @@ def _open(tmp_path: Path, db_url: str, site: Site, hook_url: str | None = None) 
     return App.open(load_settings(path))
 
 
-def _poll_all(app: App) -> list[object]:
+def _poll_all(app: App) -> list[PollSummary]:
     app.pipeline.sync_feeds()
     return [app.pipeline.poll(feed_id) for feed_id in app.pipeline.feed_ids()]
 
@@ -61,7 +62,7 @@ def test_demo_site_poll_stores_articles_recognises_reposts_and_alerts_once(
     with webhook_receiver(SECRET) as receiver, _open(tmp_path, db_url, demo_site, receiver.url) as app:
         import_seeds([SEEDS], app.sessions, app.ingestor)
         summaries = _poll_all(app)
-        assert all(getattr(s, "error") is None for s in summaries)
+        assert all(s.error is None for s in summaries)
         pages = [p for p in demo_site.routes if p.endswith(".html")]
         with app.sessions() as session:
             stored = session.scalars(select(Article).where(Article.is_seed.is_(False))).all()
@@ -104,7 +105,7 @@ def test_second_poll_is_conditional_and_stores_nothing(tmp_path: Path, db_url: s
             before = session.scalar(select(func.count()).select_from(Article))
             session.execute(Feed.__table__.update().values(next_check_at=datetime.now(UTC)))
         second = _poll_all(app)
-        assert all(getattr(s, "not_modified") for s in second)
+        assert all(s.not_modified for s in second)
         assert demo_site.hits("/wire/rss.xml") == [200, 304]
         with app.sessions() as session:
             assert session.scalar(select(func.count()).select_from(Article)) == before
@@ -136,7 +137,7 @@ def _corpus_site(corpora: Path, site: Site, feed_file: str, limit: int) -> tuple
 
 @pytest.mark.corpora
 def test_poll_real_publisher_feed_with_real_pages(tmp_path: Path, db_url: str, corpora: Path) -> None:
-    """A real feed (The Guardian) whose items lead to real article pages: every page is stored with its text."""
+    """A real feed (The Guardian) whose items lead to real article pages: each page stored with its text."""
     site = Site()
     with serve(site):
         url, count = _corpus_site(corpora, site, "rss-parser/guardian.rss", 12)
