@@ -103,7 +103,7 @@ def test_bad_config_names_file_key_and_problem(text: str, expected: str) -> None
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     """A config path that does not exist says so and how to make one."""
-    with pytest.raises(ConfigError, match="config file not found.*monitor init"):
+    with pytest.raises(ConfigError, match=r"config file not found.*monitor init"):
         load_settings(tmp_path / "nope.toml")
 
 
