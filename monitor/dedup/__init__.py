@@ -1,0 +1,1 @@
+"""Repost detection: normalisation, winnowed shingle fingerprints, containment verdicts."""
