@@ -9,7 +9,7 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser
 
 from monitor.extract.body import extract_body
-from monitor.extract.decode import decode_html
+from monitor.extract.decode import decode_html, utf8_bytes
 from monitor.extract.language import guess_language
 from monitor.extract.metadata import PageMeta, read_metadata
 from monitor.extract.verdict import SHORT_TEXT, classify
@@ -42,11 +42,15 @@ def _link_text_length(tree: LexborHTMLParser) -> int:
 
 def _extract(html: bytes | str, url: str | None) -> Article:
     """The extraction itself; may raise on pathological input, which extract_article catches."""
-    text = decode_html(html) if isinstance(html, bytes) else html
-    if not text.strip():
+    source: bytes | str
+    if isinstance(html, bytes):
+        raw = utf8_bytes(html)  # valid UTF-8 goes to the parser as is, saving a decode/encode round trip
+        source = raw if raw is not None else decode_html(html)
+    else:
+        source = html
+    if not source.strip():
         return _failed(url, "empty page")
-    text = text.replace("\x00", "")
-    tree = LexborHTMLParser(text)
+    tree = LexborHTMLParser(source)
     meta: PageMeta = read_metadata(tree, url)
     body = extract_body(tree)
     main_text = body.text

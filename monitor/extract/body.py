@@ -25,9 +25,12 @@ _BLOCK_SELECTOR = (
 _LOOSE_TEXT_TAGS = frozenset({"div", "section", "article", "main", "center"})
 _UNIT_SELECTOR = "p, pre, td, blockquote, li, dd, div, section, article, main, center, div > span, div > font"
 _MIN_UNIT = 25
+_SEED_POOL = 5
 _LINK_ONLY_SHARE = 0.8
 _LINK_LIST_SHARE = 0.5
-_LINKY_SELECTOR = "p, li, dd, span, div, ul, ol, table, section, dl"
+_LINKY_SELECTOR = ", ".join(
+    f"{tag}:has(a)" for tag in ("p", "li", "dd", "span", "div", "ul", "ol", "table", "section", "dl")
+)
 _WRAPPER_SLACK = 40
 _EXPAND_RATIO = 0.5
 _PARA = "\u2029"
@@ -91,17 +94,17 @@ def _text_units(body: LexborNode) -> list[tuple[LexborNode, str]]:
             if len(own) >= _MIN_UNIT and len(own.strip()) >= _MIN_UNIT:
                 units.append((block, own))
             continue
-        parent = block.parent
-        if parent is None:
-            continue
         text = block.text(deep=True)
-        if len(text) < _MIN_UNIT or len(text.strip()) < _MIN_UNIT:
+        if len(text) < _MIN_UNIT:
             continue
-        if block.css_first("a") is not None:
-            links = _link_length(block)
-            if links > 0.5 * len(text.strip()):
-                continue
-        units.append((parent, text))
+        length = len(text.strip())
+        if length < _MIN_UNIT:
+            continue
+        if block.css_first("a") is not None and _link_length(block) > 0.5 * length:
+            continue
+        parent = block.parent
+        if parent is not None:
+            units.append((parent, text))
     return units
 
 
@@ -155,7 +158,7 @@ def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
 
 def _pick_seed(candidates: dict[int, _Candidate]) -> _Candidate:
     """The candidate with the best readability score after link density and class hints."""
-    ranked = sorted(candidates.values(), key=lambda entry: entry.score, reverse=True)[:8]
+    ranked = sorted(candidates.values(), key=lambda entry: entry.score, reverse=True)[:_SEED_POOL]
     best = ranked[0]
     best_score = -1e9
     for entry in ranked:
@@ -202,8 +205,6 @@ def _drop_boilerplate(container: LexborNode, container_length: int) -> None:
     """Remove link lists, hinted boilerplate and near-empty blocks inside the chosen container."""
     doomed: list[LexborNode] = list(container.css("h1"))
     for node in container.css(_LINKY_SELECTOR):
-        if node.css_first("a") is None:
-            continue
         length = len(node.text(deep=True).strip())
         if not length or length >= 0.5 * container_length:
             continue

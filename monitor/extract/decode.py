@@ -46,6 +46,20 @@ def declared_charset(data: bytes) -> str | None:
     return _codec_name(match.group(1).decode("ascii", "replace"))
 
 
+def utf8_bytes(data: bytes) -> bytes | None:
+    """The page's own bytes when they are UTF-8 (no BOM, declared UTF-8 or undeclared, and valid)."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or data.startswith(codecs.BOM_UTF8):
+        return None
+    declared = declared_charset(data)
+    if declared not in (None, "utf-8"):
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return data
+
+
 def decode_html(data: bytes) -> str:
     """Decode page bytes: a BOM wins, then ``<meta charset>``, then UTF-8, then detection."""
     for bom, name in _BOMS:

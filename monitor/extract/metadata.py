@@ -69,13 +69,13 @@ def _head_nodes(tree: LexborHTMLParser) -> tuple[list[LexborNode], list[LexborNo
     metas: list[LexborNode] = []
     links: list[LexborNode] = []
     scripts: list[LexborNode] = []
-    for node in tree.css("meta, link, script"):
+    for node in tree.css('meta, link, script[type="application/ld+json" i]'):
         tag = node.tag
         if tag == "meta":
             metas.append(node)
         elif tag == "link":
             links.append(node)
-        elif (node.attrs.get("type") or "").strip().lower() == "application/ld+json":
+        else:
             scripts.append(node)
     return metas, links, scripts
 
