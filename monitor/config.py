@@ -6,6 +6,7 @@ Secrets never live in the file: channels name an environment variable (``secret_
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -77,6 +78,8 @@ class DatabaseSettings(_Section):
 
 class FetchSettings(_Section):
     allow_private_addresses: bool = False
+    # Networks exempt from the address guard, e.g. ["10.20.0.0/16"] for one intranet news server.
+    allowed_networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
     user_agent: str = "frontier-monitor/0.1 (+https://github.com/frontier-monitor/frontier-monitor)"
     connect_timeout: Duration = timedelta(seconds=10)
     read_timeout: Duration = timedelta(seconds=20)
@@ -280,9 +283,7 @@ def _check_secrets(settings: Settings, path: Path | str, environ: Mapping[str, s
             )
 
 
-def parse_settings(
-    text: str, path: Path | str = "<config>", environ: Mapping[str, str] | None = None
-) -> Settings:
+def parse_settings(text: str, path: Path | str = "<config>", environ: Mapping[str, str] | None = None) -> Settings:
     """Parse and validate TOML text; raise ConfigError with file, key path and problem."""
     try:
         data = tomllib.loads(text)

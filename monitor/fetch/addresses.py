@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from monitor.fetch.errors import FetchBlocked, FetchNetworkError
@@ -31,8 +32,11 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
-def check_url(url: str, allow_private: bool) -> None:
-    """Raise FetchBlocked unless every address of the URL's host is public (or private ones are allowed)."""
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def check_url(url: str, allow_private: bool, allowed: Sequence[IPNetwork] = ()) -> None:
+    """Raise FetchBlocked unless each address of the host is public or allowed (``allowed``, ``allow_private``)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchBlocked(url, "only absolute http(s) URLs are fetched")
@@ -40,7 +44,7 @@ def check_url(url: str, allow_private: bool) -> None:
         return
     port = parts.port or (443 if parts.scheme == "https" else 80)
     for address in resolve(parts.hostname, port):
-        if not is_public(address):
+        if not is_public(address) and not any(address in network for network in allowed):
             raise FetchBlocked(
                 url,
                 f"refused: {parts.hostname} resolves to non-public address {address} "

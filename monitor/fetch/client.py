@@ -83,9 +83,7 @@ class Fetcher:
             timeout=timeout,
             follow_redirects=False,
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(
-                max_connections=max(10, settings.concurrency * 2), max_keepalive_connections=20
-            ),
+            limits=httpx.Limits(max_connections=max(10, settings.concurrency * 2), max_keepalive_connections=20),
         )
         self._gates: dict[str, _HostGate] = defaultdict(
             lambda: _HostGate(threading.Semaphore(settings.per_host_concurrency))
@@ -126,7 +124,7 @@ class Fetcher:
         still_permanent = True
         seen: set[str] = set()
         for _hop in range(self.settings.max_redirects + 1):
-            check_url(current, self.settings.allow_private_addresses)
+            check_url(current, self.settings.allow_private_addresses, self.settings.allowed_networks)
             seen.add(current)
             status, response_headers, body = self._one(current, headers, deadline)
             if status in REDIRECTS and "location" in response_headers:
@@ -161,18 +159,12 @@ class Fetcher:
                 time.sleep(wait)
             return self._request(url, headers, deadline)
 
-    def _request(
-        self, url: str, headers: dict[str, str], deadline: float
-    ) -> tuple[int, dict[str, str], bytes]:
+    def _request(self, url: str, headers: dict[str, str], deadline: float) -> tuple[int, dict[str, str], bytes]:
         cap = self.settings.max_body_bytes
         try:
             with self._client.stream("GET", url, headers=headers) as response:
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
-                if (
-                    response.status_code in REDIRECTS
-                    or response.status_code == 304
-                    or response.status_code >= 400
-                ):
+                if response.status_code in REDIRECTS or response.status_code == 304 or response.status_code >= 400:
                     return response.status_code, response_headers, b""
                 declared = response_headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > cap:
