@@ -113,8 +113,7 @@ def init(ctx: click.Context, directory: Path | None) -> None:
         if target.exists():
             click.echo(f"keeping the existing {target}")
         else:
-            text = TEMPLATE_CONFIG.read_text(encoding="utf-8")
-            target.write_text(text.replace('seeds = ["seeds"]', 'seeds = ["seeds"]'), encoding="utf-8")
+            shutil.copy(TEMPLATE_CONFIG, target)
             click.echo(f"wrote {target}")
         ctx.obj["config"] = target
     else:
