@@ -382,17 +382,17 @@ def by_kind(items: Sequence[Item], predictions: Sequence[int | None], half: str)
 
 
 def tune(items: Sequence[Item], measured: Sequence[list[Candidate]], base: DedupSettings) -> DedupSettings:
-    """Highest recall with precision >= 0.995 on the tuning half (then F1, then the stricter thresholds)."""
+    """Highest recall with precision >= 0.995 on the tuning half (then F1, then the more lenient thresholds)."""
     best: tuple[float, ...] | None = None
     chosen = base
-    grid = itertools.product([0.3, 0.4, 0.5, 0.6, 0.7], [0.2, 0.25, 0.3, 0.4, 0.5, 0.6], [2, 3, 4, 6],
-                             [0.0, 0.1, 0.15, 0.2, 0.25, 0.3])
-    for c_new, c_old, shared, balance in grid:
-        settings = replace(base, min_containment_new=c_new, min_containment_old=c_old, min_shared=shared,
-                           min_balance=balance)
+    grid = itertools.product([0.1, 0.15, 0.2, 0.25], [0.15, 0.2, 0.3, 0.4, 0.5], [0.4, 0.5, 0.6, 0.7, 0.8],
+                             [2, 3, 4, 6])
+    for c_any, c_new, c_old, shared in grid:
+        settings = replace(base, min_containment_any=c_any, min_containment_new=c_new, min_containment_old=c_old,
+                           min_shared=shared)
         preds = [decide(c, settings).duplicate_of for c in measured]
         s = score(items, preds, "tune")
-        key = (s.precision >= 0.995, s.recall, s.f1, c_new + c_old + balance, shared)
+        key = (s.precision >= 0.995, s.recall, s.f1, -(c_any + c_new + c_old), -shared)
         if best is None or key > best:
             best, chosen = key, settings
     return chosen

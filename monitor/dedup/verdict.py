@@ -11,17 +11,18 @@ winnowed fingerprints, a content-defined sample of their shingles. So, for a sto
   shingles (less common ones): the share of the new text taken from A.
 * ``similarity``: the Jaccard index of the two shingle sets from the same estimates.
 
-Rule: A is a match when ``matched >= min_shared`` and (``containment_new >= min_containment_new`` or
-``containment_old >= min_containment_old``). A repost in new chrome with comments has a high containment_old,
-an excerpt a high containment_new, a quotation inside a longer post a high containment_old; a post quoting one
-sentence, or a different article in the same template, has both low. Among matches the one with the highest
-``max(containment_new, containment_old)`` (to two decimals) wins; ties go to the lowest id, the earliest
-original.
+Rule: A is a match when ``matched >= min_shared``, ``containment_old >= min_containment_any`` and either
+``containment_new >= min_containment_new`` or ``containment_old >= min_containment_old``. A repost in new
+chrome with comments, or a quotation inside a longer post, has a high containment_old; an excerpt has a high
+containment_new and a fair containment_old. A post quoting one sentence of a long article has both low; a new
+post in the template of a stored one shares only the chrome, a small part of the stored page (low
+containment_old) however large a part of a short new post it is; a post quoting one sentence of a short stored
+text has a fair containment_old but a tiny containment_new. Among matches the one supplying most of the new text
+(highest ``containment_new``, to two decimals) wins; ties go to the lowest id, the earliest original.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,12 +37,12 @@ __all__ = ["Candidate", "DedupSettings", "Verdict", "check", "check_print", "dec
 class DedupSettings:
     """Thresholds of the duplicate rule (tuned by bench/dedup.py on its tuning split)."""
 
-    min_containment_new: float = 0.5
-    min_containment_old: float = 0.5
-    min_balance: float = 0.2
+    min_containment_any: float = 0.15
+    min_containment_new: float = 0.2
+    min_containment_old: float = 0.6
     min_shared: int = 3
-    common_df_floor: int = 50
-    common_df_fraction: float = 0.01
+    common_df_floor: int = 5
+    common_df_fraction: float = 0.001
     max_candidates: int = 20
 
 
@@ -59,7 +60,7 @@ class Candidate:
         """Whether this candidate makes the new text a duplicate under `settings`."""
         return (
             self.matched >= settings.min_shared
-            and self.balance >= settings.min_balance
+            and self.containment_old >= settings.min_containment_any
             and (
                 self.containment_new >= settings.min_containment_new
                 or self.containment_old >= settings.min_containment_old
@@ -67,14 +68,9 @@ class Candidate:
         )
 
     @property
-    def balance(self) -> float:
-        """Geometric mean of the two containments (the Ochiai coefficient of the shingle sets)."""
-        return math.sqrt(self.containment_new * self.containment_old)
-
-    @property
     def score(self) -> float:
-        """The larger containment, rounded to two decimals (near-equal matches then go to the lowest id)."""
-        return round(max(self.containment_new, self.containment_old), 2)
+        """Share of the new text taken from this article, to two decimals (near-equal ones go to the lowest id)."""
+        return round(self.containment_new, 2)
 
 
 @dataclass(frozen=True)
