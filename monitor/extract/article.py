@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,11 @@ from monitor.extract.body import extract_body
 from monitor.extract.decode import decode_html, utf8_bytes
 from monitor.extract.language import guess_language
 from monitor.extract.metadata import PageMeta, read_metadata
-from monitor.extract.verdict import SHORT_TEXT, classify
+from monitor.extract.verdict import classify
+
+_PASSWORD_TEXT = r"""type\s*=\s*["']?password"""
+_PASSWORD = re.compile(_PASSWORD_TEXT, re.IGNORECASE)
+_PASSWORD_BYTES = re.compile(_PASSWORD_TEXT.encode("ascii"), re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +40,6 @@ def _failed(url: str | None, problem: str) -> Article:
     return Article(url, None, None, "", None, None, None, None, problem)
 
 
-def _link_text_length(tree: LexborHTMLParser) -> int:
-    """Characters of link text on the whole page (read before the body is cleaned)."""
-    return sum(len(node.text(deep=True).strip()) for node in tree.css("body a"))
-
-
 def _extract(html: bytes | str, url: str | None) -> Article:
     """The extraction itself; may raise on pathological input, which extract_article catches."""
     source: bytes | str
@@ -52,12 +52,14 @@ def _extract(html: bytes | str, url: str | None) -> Article:
         return _failed(url, "empty page")
     tree = LexborHTMLParser(source)
     meta: PageMeta = read_metadata(tree, url)
+    if isinstance(source, bytes):
+        has_password = _PASSWORD_BYTES.search(source) is not None
+    else:
+        has_password = _PASSWORD.search(source) is not None
     body = extract_body(tree)
     main_text = body.text
-    # Link share only matters for short results (section fronts); measured on the cleaned page.
-    link_length = _link_text_length(tree) if len(main_text) < SHORT_TEXT else 0
     language = meta.language or guess_language(main_text or (meta.title or ""))
-    problem = classify(tree, meta.title, main_text, body.page_text_length, link_length, body.paragraphs)
+    problem = classify(meta.title, main_text, body.page_text_length, body.link_density, has_password)
     return Article(
         url=url,
         canonical_url=meta.canonical_url,

@@ -25,6 +25,7 @@ _BLOCK_SELECTOR = (
 _LOOSE_TEXT_TAGS = frozenset({"div", "section", "article", "main", "center"})
 _UNIT_SELECTOR = "p, pre, td, blockquote, li, dd, div, section, article, main, center, div > span, div > font"
 _MIN_UNIT = 25
+_SHORT_GOOD = 1500
 _SEED_POOL = 5
 _LINK_ONLY_SHARE = 0.8
 _LINK_LIST_SHARE = 0.5
@@ -44,7 +45,7 @@ class Body:
 
     text: str
     paragraphs: int
-    link_density: float
+    link_density: float  # share of the page's text inside links (measured only when little text was found)
     page_text_length: int
 
 
@@ -246,13 +247,18 @@ def extract_body(tree: LexborHTMLParser) -> Body:
     _decompose_outermost(list(body.css(_HIDDEN_SELECTOR)))
     page_length = len(body.text(deep=True).strip())
     candidates = _score_candidates(body)
-    if not candidates:
-        return Body("", 0, 0.0, page_length)
-    seed = _pick_seed(candidates)
-    best = _expand(seed, candidates, body)
+    best_good = max((entry.good for entry in candidates.values()), default=0)
+    # The page's link share only matters when little text was found (a section front?).
+    link_share = _link_length(body) / page_length if page_length and best_good < _SHORT_GOOD else 0.0
+    if candidates:
+        best = _expand(_pick_seed(candidates), candidates, body)
+    elif page_length:
+        best = body  # no paragraph-sized text anywhere: keep what little there is
+    else:
+        return Body("", 0, link_share, 0)
     container_length = len(best.text(deep=True).strip())
     _drop_boilerplate(best, container_length)
     _mark_blocks(best)
     paragraphs = _paragraphs(best.text(deep=True))
     text = "\n\n".join(paragraphs)
-    return Body(text, len(paragraphs), 0.0, page_length)
+    return Body(text, len(paragraphs), link_share, page_length)

@@ -73,7 +73,7 @@ def guess_language(text: str) -> str | None:
     """A cheap guess at the language of a text from its script, distinctive letters and common words."""
     sample = text[:2000]
     counts = _script_counts(sample)
-    if not counts or sum(counts.values()) < 20:
+    if not counts or sum(counts.values()) < 10:
         return None
     script = max(counts, key=lambda key: counts[key])
     if script == "han":

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from selectolax.lexbor import LexborHTMLParser
-
 _ERROR_TITLE = re.compile(
     r"\b(?:404|403|410|500|502|503)\b|not found|page (?:not|cannot|can't)|no longer available|"
     r"error|не найдена|ошибка|یافت نشد|خطا|nicht gefunden|introuvable|no encontrada",
@@ -21,22 +19,16 @@ SHORT_TEXT = 1500
 
 
 def classify(
-    tree: LexborHTMLParser,
-    title: str | None,
-    text: str,
-    page_text_length: int,
-    link_text_length: int,
-    paragraph_count: int,
+    title: str | None, text: str, page_text_length: int, link_share: float, has_password: bool
 ) -> str | None:
     """None for a good article; else a short reason ("empty page", "error page", "login wall" ...)."""
     if page_text_length == 0 and not text:
         return "empty page"
-    if title and _ERROR_TITLE.search(title) and len(text) < 1500:
+    if title and _ERROR_TITLE.search(title) and len(text) < SHORT_TEXT:
         return "error page"
-    has_password = tree.css_first('input[type="password"]') is not None
     if has_password and len(text) < 1000 and _LOGIN_WORDS.search(text + " " + (title or "")):
         return "login wall"
-    if page_text_length > 0 and link_text_length / page_text_length > 0.6 and len(text) < SHORT_TEXT:
+    if link_share > 0.6 and len(text) < SHORT_TEXT:
         return "not an article: section front"
     if not text:
         return "no main text"
