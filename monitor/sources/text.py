@@ -12,7 +12,7 @@ _BLOCK_BOUNDARY = re.compile(
     r"figure|figcaption|hr|pre|img)\b)",
     re.I,
 )
-_DROPPED_TAGS = ["script", "style", "noscript", "template", "iframe", "object", "svg"]
+_DROPPED_TAGS = ["script", "style", "noscript", "template", "iframe", "svg"]
 
 
 def squash(text: str | None) -> str | None:

@@ -62,7 +62,8 @@ def plain(value: object, detail: Mapping[str, Any] | None) -> str | None:
 
 
 def _entry_link(raw: Mapping[str, Any], base: str) -> str | None:
-    candidates: list[object] = [raw.get("link")]
+    # FeedBurner feeds link to a redirector and give the publisher's own URL in feedburner:origLink
+    candidates: list[object] = [raw.get("feedburner_origlink"), raw.get("link")]
     for link in raw.get("links", ()):
         if link.get("rel") in (None, "alternate"):
             candidates.append(link.get("href"))
