@@ -127,10 +127,13 @@ def _corpus_site(corpora: Path, site: Site, feed_file: str, limit: int) -> tuple
     """Serve a real publisher feed with its item links pointed at real article pages from the benchmark."""
     feed = (corpora / "news-feeds-xml" / feed_file).read_bytes().decode("utf-8")
     pages = sorted((corpora / "article-extraction-benchmark" / "html").glob("*.html.gz"))[:limit]
-    links = list(dict.fromkeys(re.findall(r"<link>\s*(https?://[^<\s]+)\s*</link>", feed)))[1 : limit + 1]
-    for index, (link, page) in enumerate(zip(links, pages, strict=False)):
+    parts = feed.split("<item>")
+    items = [item.split("</item>")[0] for item in parts[1 : limit + 1]]
+    feed = parts[0] + "".join(f"<item>{item}</item>" for item in items) + "</channel></rss>"
+    links = [re.search(r"<link>\s*(https?://[^<\s]+)\s*</link>", item).group(1) for item in items]  # type: ignore[union-attr]
+    for index, (link, page) in enumerate(zip(links, pages, strict=True)):
         local = site.add(f"/a/{index}.html", gzip.decompress(page.read_bytes()))
-        feed = feed.replace(link, local)
+        feed = feed.replace(f">{link}<", f">{local}<")
     url = site.add("/feed.xml", feed, "application/rss+xml; charset=utf-8")
     return url, min(len(links), len(pages))
 
