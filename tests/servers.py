@@ -24,6 +24,15 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A threaded server that does not print a traceback when a client drops its connection."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
+
+
 class Site:
     """Routes served by a ThreadingHTTPServer; ``requests`` logs (method, path, status) for assertions."""
 
@@ -84,7 +93,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serve(site: Site) -> Iterator[Site]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
+    server = QuietServer(("127.0.0.1", 0), _handler(site))
     server.daemon_threads = True
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -145,7 +154,7 @@ def webhook_receiver(secret: str, status: Callable[[], int] = lambda: 200) -> It
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = QuietServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
