@@ -37,10 +37,10 @@ __all__ = ["Candidate", "DedupSettings", "Verdict", "check", "check_print", "dec
 class DedupSettings:
     """Thresholds of the duplicate rule (tuned by bench/dedup.py on its tuning split)."""
 
-    min_containment_any: float = 0.15
+    min_containment_any: float = 0.1
     min_containment_new: float = 0.2
-    min_containment_old: float = 0.6
-    min_shared: int = 3
+    min_containment_old: float = 0.4
+    min_shared: int = 6
     common_df_floor: int = 5
     common_df_fraction: float = 0.001
     max_candidates: int = 20
