@@ -113,6 +113,7 @@ def main() -> int:
     held = [i for i, page in enumerate(pages) if not page[0][0].isdigit()]
 
     reference_days: list[date | None] = []
+    near_note = ""
     mine: list[date | None] = []
     if not args.quick:
         mine = our_dates(pages)
@@ -134,12 +135,15 @@ def main() -> int:
         if reference_days and name == "monitor.extract":
             both = [(a, b) for a, b in zip(mine, reference_days, strict=True) if b is not None]
             same = sum(1 for a, b in both if a == b)
+            near = sum(1 for a, b in both if a is not None and abs((a - b).days) <= 1)
             agreement = f"{same}/{len(both)} {same / max(1, len(both)):.1%}"
+            near_note = f"within one day (UTC vs the publisher's local day): {near}/{len(both)}"
         print(f"{name:<22}{whole.precision:7.3f}{whole.recall:7.3f}{whole.f1:7.3f} | {dev_scores.f1:7.3f}"
               f"{dev_scores.precision:7.3f} | {held_scores.f1:8.3f}{held_scores.precision:7.3f} | "
               f"{agreement:>13} | {per_page * 1000:8.2f}{1 / per_page:9.1f}"
               f"{peer_seconds / seconds[name]:8.1f}")
     if reference_days:
+        print(f"dates: {near_note}")
         found = sum(1 for day in mine if day is not None)
         print(f"monitor.extract found a date on {found}/{len(pages)} pages; htmldate on "
               f"{sum(1 for day in reference_days if day is not None)}")

@@ -38,6 +38,8 @@ def test_date_from_url() -> None:
     assert date_from_url("https://www.nytimes.com/2019/11/19/opinion/x.html") == datetime(2019, 11, 19, tzinfo=UTC)
     assert date_from_url("https://site.com/news/20191115/story") == datetime(2019, 11, 15, tzinfo=UTC)
     assert date_from_url("https://www.rt.com/news/473849-3-morales/") is None
+    assert date_from_url("https://a.org/statements/2019/nov/18/who/") == datetime(2019, 11, 18, tzinfo=UTC)
+    assert date_from_url("https://a.org/tuft-cells-20191115/") == datetime(2019, 11, 15, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def _extract(html: bytes | str, url: str | None) -> Article:
     if not source.strip():
         return _failed(url, "empty page")
     tree = LexborHTMLParser(source)
-    meta: PageMeta = read_metadata(tree, url)
+    meta: PageMeta = read_metadata(tree, url, source)
     if isinstance(source, bytes):
         has_password = _PASSWORD_BYTES.search(source) is not None
     else:

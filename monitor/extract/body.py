@@ -9,11 +9,14 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.extract.hints import NEGATIVE, POSITIVE, UNLIKELY, node_verdict
 
+# Removed from the whole page before scoring: elements holding non-article text.
 _JUNK_TAGS = [
-    "script", "style", "noscript", "template", "svg", "iframe", "button", "select", "input", "textarea",
-    "object", "embed", "canvas", "nav", "footer", "aside", "dialog", "menu", "map", "audio", "video",
-    "picture", "img", "link", "meta", "head", "figcaption",
+    "script", "style", "noscript", "template", "svg", "iframe", "nav", "footer", "aside", "head", "select",
+    "button", "textarea", "figcaption", "dialog", "menu",
 ]
+# Removed only inside the chosen container: elements without article text.
+_CONTAINER_JUNK_TAGS = ["input", "object", "embed", "canvas", "map", "audio", "video", "picture", "img"]
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _HIDDEN_SELECTOR = (
     '[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"], '
     '[style*="visibility:hidden"], [style*="visibility: hidden"]'
@@ -70,7 +73,12 @@ def _decompose_outermost(nodes: list[LexborNode]) -> None:
 
 def _is_unlikely(node: LexborNode) -> bool:
     """True for comment sections, sidebars, related-story lists and similar hinted regions."""
-    if not node.attrs or not node_verdict(node) & UNLIKELY:
+    attrs = node.attrs
+    if not attrs:
+        return False
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(attrs.get("style") or ""):
+        return True
+    if not node_verdict(node) & UNLIKELY:
         return False
     return node.tag not in ("html", "main", "article", "a", "p") and node.css_first("h1") is None
 
@@ -244,7 +252,6 @@ def extract_body(tree: LexborHTMLParser) -> Body:
     if body is None:
         return Body("", 0, 0.0, 0)
     tree.strip_tags(_JUNK_TAGS)
-    _decompose_outermost(list(body.css(_HIDDEN_SELECTOR)))
     page_length = len(body.text(deep=True).strip())
     candidates = _score_candidates(body)
     best_good = max((entry.good for entry in candidates.values()), default=0)
@@ -256,6 +263,8 @@ def extract_body(tree: LexborHTMLParser) -> Body:
         best = body  # no paragraph-sized text anywhere: keep what little there is
     else:
         return Body("", 0, link_share, 0)
+    best.strip_tags(_CONTAINER_JUNK_TAGS)
+    _decompose_outermost(list(best.css(_HIDDEN_SELECTOR)))
     container_length = len(best.text(deep=True).strip())
     _drop_boilerplate(best, container_length)
     _mark_blocks(best)

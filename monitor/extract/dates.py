@@ -15,7 +15,9 @@ _SLASHED = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)[/.](?P<m>[01]?\d)[/.](?P<d>[
 _DMY = re.compile(r"(?<!\d)(?P<d>[0-3]?\d)[/.](?P<m>[01]?\d)[/.](?P<y>(?:19|20)\d\d)(?!\d)")
 _URL_DATE = re.compile(
     r"/(?P<y>(?:19|20)\d\d)[/_-](?P<m>[01]?\d)[/_-](?P<d>[0-3]?\d)(?:/|[_-]|\.|$)"
-    r"|/(?P<y2>(?:19|20)\d\d)(?P<m2>[01]\d)(?P<d2>[0-3]\d)/"
+    r"|[/_-](?P<y2>(?:19|20)\d\d)(?P<m2>[01]\d)(?P<d2>[0-3]\d)(?:/|\.|$)"
+    r"|/(?P<y3>(?:19|20)\d\d)/(?P<m3>[a-z]{3,9})/(?P<d3>[0-3]?\d)/",
+    re.IGNORECASE,
 )
 _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10,
@@ -146,4 +148,7 @@ def date_from_url(url: str | None) -> datetime | None:
         return None
     if match["y"]:
         return _build(int(match["y"]), int(match["m"]), int(match["d"]))
-    return _build(int(match["y2"]), int(match["m2"]), int(match["d2"]))
+    if match["y2"]:
+        return _build(int(match["y2"]), int(match["m2"]), int(match["d2"]))
+    month = _month(match["m3"])
+    return _build(int(match["y3"]), month, int(match["d3"])) if month else None

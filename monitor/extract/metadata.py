@@ -258,7 +258,27 @@ def _dom_author(tree: LexborHTMLParser) -> str | None:
     return None
 
 
-def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
+_SCRIPT_DATE = re.compile(
+    r"""["'](?:datePublished|publishedDate|date_published|published_at|publishDate|pubDate|"""
+    r"""article_publish_date|published_date)["']\s*:\s*["']([^"']{8,40})["']"""
+)
+_INPUT_DATE = re.compile(r"""class=["'][^"']*publish[^"']*["'][^>]*?value=["']([^"']{8,40})["']""")
+
+
+def _script_date(source: bytes | str | None) -> datetime | None:
+    """A publication date written in inline JSON or hidden form fields of the raw page."""
+    if source is None:
+        return None
+    text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
+    for pattern in (_SCRIPT_DATE, _INPUT_DATE):
+        for match in pattern.finditer(text):
+            found = parse_date(match.group(1))
+            if found is not None:
+                return found
+    return None
+
+
+def read_metadata(tree: LexborHTMLParser, url: str | None, source: bytes | str | None = None) -> PageMeta:
     """Collect title, canonical URL, author, dates, language, image and JSON-LD body from a parsed page."""
     metas, links, scripts = _head_nodes(tree)
     meta = _meta_map(metas)
@@ -316,6 +336,8 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMeta:
             break
     page.modified = page.modified or ld_modified
     page.published = choose_published(ld_published, meta_published, tree, url)
+    if page.published is None or (page.published == date_from_url(url) and page.published.hour == 0):
+        page.published = _script_date(source) or page.published
 
     html = tree.css_first("html")
     declared = html.attrs.get("lang") if html is not None else None
