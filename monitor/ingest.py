@@ -10,15 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.db.fingerprint_index import NearMatch, SqlFingerprintIndex
-from monitor.dedup.fingerprints import TextPrint, analyse
-from monitor.db.models import Article, KeywordCount, Mention, Story
+from monitor.db.models import Article, Fingerprint, KeywordCount, Mention, Story
 from monitor.db.upsert import increment, insert_ignore
 from monitor.dedup.exact import content_hash
+from monitor.dedup.fingerprints import TextPrint, analyse
 from monitor.keywords.matcher import WatchlistMatcher
 
 
@@ -87,12 +87,11 @@ class Ingestor:
         index = SqlFingerprintIndex(session)
         text_print = analyse(doc.text)
         match = self._find_original(session, digest, text_print, index)
+        promote = match is not None and self._published_earlier(session, published, match.article_id)
 
         if match is not None:
             story_id = match.story_id
-            session.execute(
-                update(Story).where(Story.id == story_id).values(article_count=Story.article_count + 1)
-            )
+            session.execute(update(Story).where(Story.id == story_id).values(article_count=Story.article_count + 1))
         else:
             story = Story(title=doc.title, first_seen_at=now, published_at=published)
             session.add(story)
@@ -116,12 +115,13 @@ class Ingestor:
             fetched_at=now,
             content_hash=digest,
             story_id=story_id,
-            duplicate_of_id=match.article_id if match else None,
-            dup_method=match.method if match else None,
-            containment_new=match.containment_new if match else None,
-            containment_old=match.containment_old if match else None,
-            similarity=match.similarity if match else None,
         )
+        if match is not None and not promote:
+            article.duplicate_of_id = match.article_id
+            article.dup_method = match.method
+            article.containment_new = match.containment_new
+            article.containment_old = match.containment_old
+            article.similarity = match.similarity
         session.add(article)
         try:
             with session.begin_nested():
@@ -134,14 +134,53 @@ class Ingestor:
             ).one()
             return Ingested(row.id, row.story_id, new=False, method="url")
 
-        if match is not None:
+        if match is not None and not promote:
             return Ingested(article.id, story_id, True, match.article_id, match.method)
 
         index.add(article.id, text_print)
+        if match is not None:
+            self._promote(session, article, match, published or now)
         hits = self.matcher.match(f"{doc.title or ''}\n{doc.text}")
         if hits and not doc.is_seed:
             self._count(session, story_id, hits, published or now)
         return Ingested(article.id, story_id, True, watchlists=tuple(sorted(hits)))
+
+    def _published_earlier(self, session: Session, published: datetime | None, original_id: int) -> bool:
+        """Whether a new repost was published before the stored original (seeds always stay originals)."""
+        if published is None:
+            return False
+        row = session.execute(select(Article.published_at, Article.is_seed).where(Article.id == original_id)).one()
+        return not row.is_seed and row.published_at is not None and published < row.published_at
+
+    def _promote(self, session: Session, article: Article, match: NearMatch, when: datetime) -> None:
+        """Make ``article`` its story's original: the earliest-published copy is the original, whatever
+        order the copies were fetched in. The old original and its reposts now point at it, the index
+        holds its fingerprints instead, and the story's mentions move to its publication bucket."""
+        old = session.get_one(Article, match.article_id)
+        session.execute(update(Article).where(Article.duplicate_of_id == old.id).values(duplicate_of_id=article.id))
+        old.duplicate_of_id = article.id
+        old.dup_method = match.method
+        old.containment_new, old.containment_old = match.containment_old, match.containment_new
+        old.similarity = match.similarity
+        old.fingerprint_count = old.shingle_count = None
+        session.execute(delete(Fingerprint).where(Fingerprint.article_id == old.id))
+        story = session.get_one(Story, article.story_id)
+        story.published_at = article.published_at
+        story.title = article.title or story.title
+        start = bucket_start(when, self.bucket)
+        for mention in session.scalars(select(Mention).where(Mention.story_id == story.id)):
+            if mention.bucket_start != start:
+                session.execute(
+                    update(KeywordCount)
+                    .where(
+                        KeywordCount.watchlist == mention.watchlist,
+                        KeywordCount.bucket_start == mention.bucket_start,
+                    )
+                    .values(count=KeywordCount.count - 1)
+                )
+                increment(session, KeywordCount, {"watchlist": mention.watchlist, "bucket_start": start}, "count")
+                mention.bucket_start = start
+        session.flush()
 
     def _find_original(
         self, session: Session, digest: str, text_print: TextPrint, index: SqlFingerprintIndex

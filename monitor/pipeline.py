@@ -99,9 +99,7 @@ class Pipeline:
                     row.url = row.current_url = cfg.url
                     row.etag = row.last_modified = None
                     row.next_check_at = self.clock()
-                if row.enabled != cfg.enabled or (
-                    cfg.enabled and row.disabled_reason == "removed from config"
-                ):
+                if row.enabled != cfg.enabled or (cfg.enabled and row.disabled_reason == "removed from config"):
                     row.enabled = cfg.enabled
                     row.disabled_reason = None if cfg.enabled else "disabled in config"
             for name, row in rows.items():
@@ -171,9 +169,7 @@ class Pipeline:
             self._record_success(feed, cfg, result.status, None, lambda _s: None)
             return
         try:
-            parsed = parse_source(
-                result.body, result.url, result.content_type, listing_selectors=cfg.selectors
-            )
+            parsed = parse_source(result.body, result.url, result.content_type, listing_selectors=cfg.selectors)
         except ParseError as exc:
             self._record_failure(feed, cfg, summary, f"cannot parse: {exc}", result.status, None)
             return
@@ -266,9 +262,7 @@ class Pipeline:
             "consecutive_failures": failures,
             "failing_since": feed.failing_since or now,
             "last_error": error,
-            "next_check_at": next_failure(
-                now, self._interval(cfg), failures, self.settings.fetch, retry_after
-            ),
+            "next_check_at": next_failure(now, self._interval(cfg), failures, self.settings.fetch, retry_after),
         }
         if status == 410:
             values |= {"enabled": False, "disabled_reason": "HTTP 410 Gone: the publisher removed this feed"}
@@ -282,7 +276,7 @@ class Pipeline:
                 session.scalars(
                     select(Entry)
                     .where(Entry.feed_id == feed.id, Entry.status == "pending")
-                    .order_by(Entry.id)
+                    .order_by(Entry.published_at.is_(None), Entry.published_at, Entry.id)  # oldest first
                     .limit(self.settings.fetch.max_entries_per_poll)
                 )
             )
@@ -297,9 +291,7 @@ class Pipeline:
             known = session.scalar(select(Article.id).where(Article.canonical_url == entry.url))
         if known is not None:
             with self.sessions.begin() as session:
-                session.execute(
-                    update(Entry).where(Entry.id == entry.id).values(status="done", article_id=known)
-                )
+                session.execute(update(Entry).where(Entry.id == entry.id).values(status="done", article_id=known))
             summary.known += 1
             return
         doc = self._document(feed, entry, summary)
@@ -328,9 +320,7 @@ class Pipeline:
             if exc.retryable and attempts < PAGE_ATTEMPTS:
                 with self.sessions.begin() as session:
                     session.execute(
-                        update(Entry)
-                        .where(Entry.id == entry.id)
-                        .values(attempts=attempts, last_error=str(exc))
+                        update(Entry).where(Entry.id == entry.id).values(attempts=attempts, last_error=str(exc))
                     )
                 summary.failed += 1
                 return None

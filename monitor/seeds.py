@@ -13,7 +13,7 @@ from monitor.extract import extract_article
 from monitor.ingest import Document, Ingestor
 from monitor.sources.charset import decode_document
 
-SEED_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm", ".xhtml"}
+SEED_SUFFIXES = {".txt", ".text", ".html", ".htm", ".xhtml"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 
 
@@ -46,9 +46,7 @@ def seed_files(paths: list[Path]) -> Iterator[Path]:
 def seed_document(path: Path, data: bytes) -> Document:
     """A Document for one seed file; its identity is the hash of its content, so re-imports are no-ops."""
     digest = hashlib.sha256(data).hexdigest()[:24]
-    if path.suffix.lower() in HTML_SUFFIXES or data.lstrip()[:15].lower().startswith(
-        (b"<!doctype", b"<html")
-    ):
+    if path.suffix.lower() in HTML_SUFFIXES or data.lstrip()[:15].lower().startswith((b"<!doctype", b"<html")):
         article = extract_article(data, None)
         text, title, published = article.text, article.title, article.published
         language = article.language

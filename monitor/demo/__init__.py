@@ -62,9 +62,7 @@ def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> int:
         db_path.unlink(missing_ok=True)
         with serve_site() as base, receive_webhooks(os.environ[SECRET_ENV]) as hook:
             echo(f"demo site serving on {base}; webhook receiver on {hook.url}")
-            text = DEMO_CONFIG.format(
-                db=f"sqlite:///{db_path}", base=base, hook=hook.url, secret_env=SECRET_ENV
-            )
+            text = DEMO_CONFIG.format(db=f"sqlite:///{db_path}", base=base, hook=hook.url, secret_env=SECRET_ENV)
             settings = parse_settings(text, folder / "demo.toml")
             with App.open(settings) as app:
                 report = import_seeds([SEEDS], app.sessions, app.ingestor)
@@ -80,14 +78,13 @@ def run_demo(echo: Callable[[str], None], workdir: Path | None = None) -> int:
                 echo("")
                 for event in events:
                     echo(f"spike detected: {event.subject}")
-                echo(
-                    f"alerts delivered: {delivery.sent}, failed: {delivery.failed}, retrying: {delivery.retrying}"
-                )
+                echo(f"alerts delivered: {delivery.sent}, failed: {delivery.failed}, retrying: {delivery.retrying}")
                 for message in hook.messages:
                     echo(f"webhook received (signature verified): {message['type']} — {message['summary']}")
                     for story in message.get("stories", [])[:10]:
                         echo(f"    · {story['title']}  [{story['source']}]")
-        echo(f"demo finished in {time.monotonic() - started:.1f}s; database was {db_path}")
+        kept = f"database kept at {db_path}" if workdir else "its database is removed (--dir DIR keeps it)"
+        echo(f"demo finished in {time.monotonic() - started:.1f}s; {kept}")
         ok = bool(hook.messages) and hook.rejected == 0
         return 0 if ok else 1
 
@@ -108,7 +105,5 @@ def _show_articles(app: App, echo: Callable[[str], None]) -> None:
         echo(f"  {article.source:<14} {len(article.text):>5} chars  {label}")
         if article.duplicate_of_id is not None:
             kind = "a seed" if orig_source and orig_source.endswith(".txt") else orig_source
-            echo(
-                f"{'':18}↳ repost of {kind}: {str(orig_title)[:60]!r} "
-                f"(containment {article.containment_new or 1:.2f} / {article.containment_old or 1:.2f}, by {article.dup_method})"
-            )
+            shared = f"{article.containment_new or 1:.2f} / {article.containment_old or 1:.2f}"
+            echo(f"{'':18}↳ repost of {kind}: {str(orig_title)[:60]!r} (containment {shared}, by {article.dup_method})")
