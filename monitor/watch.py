@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from monitor.alerts.channels import channels_for
 from monitor.alerts.message import spike_payload, spike_subject
 from monitor.alerts.outbox import enqueue
-from monitor.config import Settings
+from monitor.config import Settings, SpikeSettings
 from monitor.db.models import Article, KeywordCount, Mention, Spike, Story
 from monitor.ingest import bucket_start
-from monitor.config import SpikeSettings
 from monitor.spikes.detector import DetectorSettings, Episode, detect
 
 log = logging.getLogger("monitor.spikes")
