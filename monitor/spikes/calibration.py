@@ -16,33 +16,43 @@ import math
 
 
 class Dispersion:
-    """Exponentially weighted moment estimate of phi from window sums: E[(S-E)^2 - E] / E[E^2].
+    """Running estimate of phi (var = mean + phi * mean^2) from sums over windows of `length` buckets.
 
-    Each window sum is first clipped to `clip` standard deviations of the current fit, so bursts the
-    detector missed cannot inflate the dispersion without bound (Huber-style bounded influence).
+    Each window gives an unbiased estimate ((S - E)^2 - E) / E^2 whose variance is about
+    2 (1/E + phi)^2; the estimates are averaged with inverse-variance weights (so windows of a fraction
+    of a story count for little) and combined with a prior of fixed precision. Overlapping windows share
+    data, so their weight is divided by the window length. Each sum is first clipped to `clip` standard
+    deviations of the current fit, so bursts the detector missed have bounded influence.
     """
 
-    def __init__(self, prior: float, prior_windows: float, decay: float, clip: float) -> None:
+    def __init__(
+        self, prior: float, prior_precision: float, decay: float, clip: float, length: int
+    ) -> None:
         self._prior = prior
-        self._prior_windows = prior_windows
+        self._prior_precision = prior_precision
         self._decay = decay
         self._clip = clip
-        self._excess = 0.0
-        self._square = 0.0
-        self._windows = 0.0
+        self._scale = 1.0 / (2.0 * length)
+        self._weighted = 0.0
+        self._weights = 0.0
         self.phi = prior
 
     def add(self, observed: float, expected: float) -> None:
-        """Take in one window's (cleaned) observed sum and its forecast."""
-        spread = self._clip * math.sqrt(expected + self.phi * expected * expected)
+        """Take in one window's observed sum and its forecast."""
+        if expected <= 0:
+            return
+        phi = self.phi
+        spread = self._clip * math.sqrt(expected + phi * expected * expected)
         observed = min(max(observed, expected - spread), expected + spread)
-        self._excess = self._excess * self._decay + (observed - expected) ** 2 - expected
-        self._square = self._square * self._decay + expected * expected
-        self._windows = self._windows * self._decay + 1.0
-        mean_square = self._square / self._windows
-        pseudo = self._prior_windows * mean_square
-        if self._square + pseudo > 0:
-            self.phi = max(0.0, (self._excess + self._prior * pseudo) / (self._square + pseudo))
+        shrink = 1.0 / (1.0 + phi * expected) ** 2
+        # weight * estimate, with weight = (E / (1 + phi E))^2 and estimate = ((S - E)^2 - E) / E^2
+        self._weighted = self._weighted * self._decay + ((observed - expected) ** 2 - expected) * shrink
+        self._weights = self._weights * self._decay + expected * expected * shrink
+        precision = self._weights * self._scale
+        estimate = (self._prior_precision * self._prior + self._weighted * self._scale) / (
+            self._prior_precision + precision
+        )
+        self.phi = max(0.0, estimate)
 
 
 class TailCalibration:

@@ -61,9 +61,11 @@ class DetectorSettings:
     profile_prior_events: float = 5.0
     # Counts above mean + clip_sigmas * sd are clipped before the baseline learns from them.
     clip_sigmas: float = 4.0
-    # Dispersion prior (var = mean + phi * mean^2), its weight in windows, and the clip of window sums.
+    # ... and at this many while a window already looks unusual (a burst building up before its alert).
+    suspicious_clip_sigmas: float = 1.0
+    # Dispersion prior (var = mean + phi * mean^2), its precision (1 / variance), and the clip of window sums.
     dispersion_prior: float = 0.1
-    dispersion_prior_windows: float = 48.0
+    dispersion_prior_precision: float = 100.0
     dispersion_clip: float = 4.0
     # Tail calibration: reference p-value for peaks over threshold and the prior's weight in exceedances.
     tail_reference_p: float = 0.01
@@ -195,7 +197,7 @@ class _Replay:
         decay = 0.5 ** (bucket / settings.profile_half_life)
         self.dispersion = {
             length: Dispersion(
-                settings.dispersion_prior, settings.dispersion_prior_windows, decay, settings.dispersion_clip
+                settings.dispersion_prior, settings.dispersion_prior_precision, decay, settings.dispersion_clip, length
             )
             for length in sorted({1, *self.lengths, *self.ramp.values()})
         }
@@ -208,7 +210,6 @@ class _Replay:
         # What the alert tests see: raw counts, except that buckets of past episodes count as expected,
         # so a long window does not fire again on a spike that already had its alert.
         self.tested = _Sums()
-        self.clean = _Sums()
         self.forecast = _Sums()
         self.whens: list[datetime] = []
         self.values: list[float] = []
@@ -225,10 +226,12 @@ class _Replay:
         self.tested.append(count if self.current is None else expected)
         self.forecast.append(expected)
         learning = when >= self.learn_from
+        suspicious = False
         if self.current is not None:
             self._follow(index, when)
         else:
             best = self._best_window(self._tests())
+            suspicious = best is not None and best.score > self.tail.reference
             if when >= self.warm_until and best is not None and best.eligible:
                 threshold = self.tail.threshold(self.alpha)
                 if best.score > threshold:
@@ -237,7 +240,7 @@ class _Replay:
                         self.tail.observe(best.score, censored_at=threshold)
             if self.current is None and learning:
                 self.tail.observe(best.score if best is not None else 0.0)
-        self._learn(when, count, expected, learning)
+        self._learn(when, count, expected, learning, suspicious)
 
     def finish(self) -> list[Episode]:
         if self.current is not None:
@@ -312,19 +315,22 @@ class _Replay:
             day = max(1, int(_DAY / self.bucket))
             self.baseline.relevel(self.whens[-day:], self.values[-day:])
 
-    def _learn(self, when: datetime, count: float, expected: float, learning: bool) -> None:
-        """Feed the baseline and the dispersion fits the cleaned count."""
+    def _learn(self, when: datetime, count: float, expected: float, learning: bool, suspicious: bool) -> None:
+        """Feed the baseline the cleaned count, and the dispersion fits the window sums outside episodes.
+
+        For the baseline, buckets of an episode count as expected; other buckets are clipped, tightly
+        while their window already looks unusual (a burst building up before its alert).
+        """
         if self.current is not None:
             cleaned = expected
         else:
-            ceiling = nbinom_upper(expected, self.dispersion[1].phi, self.settings.clip_sigmas) + 1.0
-            cleaned = min(count, ceiling)
-        self.clean.append(cleaned)
+            sigmas = self.settings.suspicious_clip_sigmas if suspicious else self.settings.clip_sigmas
+            cleaned = min(count, nbinom_upper(expected, self.dispersion[1].phi, sigmas) + (0.0 if suspicious else 1.0))
         self.baseline.learn(when, cleaned)
         if not learning:
             return
         for length, estimate in self.dispersion.items():
-            observed = self.clean.trailing(length)
+            observed = self.tested.trailing(length)
             mean = self.forecast.trailing(length)
             if observed is not None and mean is not None:
                 estimate.add(observed, mean)
