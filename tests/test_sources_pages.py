@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.sources import discover_feeds, parse_source
+import pytest
+
+from monitor.sources import ParseError, discover_feeds, parse_source
 from monitor.sources.listing import article_shape
 
 SITE = "https://news.example.org/asia/"
@@ -42,6 +45,15 @@ def test_plain_urlset_is_a_sitemap() -> None:
     assert feed.kind == "sitemap"
     assert [entry.url for entry in feed.entries] == ["https://a.example/p?x=1&y=2", "https://a.example/q"]
     assert feed.entries[0].published == datetime(2023, 11, 2, tzinfo=UTC)
+
+
+def test_gzipped_sitemap(fixtures: Path) -> None:
+    """A gzip-compressed sitemap (sitemap.xml.gz) is inflated and read; corrupt gzip is a ParseError."""
+    packed = gzip.compress(_read(fixtures, "news-sitemap.xml"))
+    feed = parse_source(packed, "https://news.example.org/sitemap-news.xml.gz", "application/x-gzip")
+    assert feed.kind == "newssitemap" and len(feed.entries) == 3
+    with pytest.raises(ParseError, match="gzip"):
+        parse_source(packed[:40] + b"\x00" * 40, "https://news.example.org/s.xml.gz")
 
 
 def test_sitemap_index_lists_children(fixtures: Path) -> None:

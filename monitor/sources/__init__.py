@@ -6,6 +6,7 @@ sitemaps, HTML listing pages) and raises only `ParseError`, for a body that is n
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 
 from monitor.sources.charset import decode_document, decode_html
@@ -21,6 +22,22 @@ __all__ = ["Entry", "ParseError", "ParsedFeed", "decode_html", "discover_feeds",
 
 _FEED_ROOTS = {"rss": "rss", "channel": "rss", "rdf": "rdf", "feed": "atom"}
 _JSON_TYPES = ("application/feed+json", "application/json")
+_GZIP_MAGIC = b"\x1f\x8b"
+MAX_INFLATED_BYTES = 64 * 1024 * 1024  # sitemaps may hold 50,000 URLs in at most 50 MB uncompressed
+
+
+def _gunzip(body: bytes) -> bytes:
+    """The content of a gzip file (sitemap.xml.gz), refusing corrupt data and inflation past the cap."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, MAX_INFLATED_BYTES)
+    except zlib.error as error:
+        raise ParseError(f"not a feed: corrupt gzip data ({error})") from None
+    if inflater.unconsumed_tail:
+        raise ParseError(f"not a feed: gzip data inflates beyond {MAX_INFLATED_BYTES} bytes")
+    if not inflater.eof:
+        raise ParseError("not a feed: truncated gzip data")
+    return data
 
 
 def _listing(body: bytes, url: str, content_type: str | None, selectors: Sequence[str]) -> ParsedFeed:
@@ -39,6 +56,8 @@ def parse_source(
     """Parse a fetched source of any supported kind; `url` is where it was fetched (the base for
     relative links) and `content_type` the HTTP Content-Type (its charset is honoured)."""
     body = bytes(body)
+    if body.startswith(_GZIP_MAGIC):
+        body = _gunzip(body)
     if not body.strip():
         raise ParseError("not a feed: the body is empty")
     head = head_text(body)

@@ -166,17 +166,26 @@ def describe_bozo(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def run_feedparser(body: bytes, url: str, content_type: str | None) -> tuple[Any, list[str]]:
-    """feedparser's result for the document, decoded by our charset rules, and charset notes."""
+def _as_plain(value: Any) -> Any:
+    """feedparser's dicts as plain dicts: its own key aliases warn (DeprecationWarning) on some lookups."""
+    if isinstance(value, dict):
+        return {key: _as_plain(item) for key, item in dict.items(value)}
+    if isinstance(value, list):
+        return [_as_plain(item) for item in value]
+    return value
+
+
+def run_feedparser(body: bytes, url: str, content_type: str | None) -> tuple[dict[str, Any], list[str]]:
+    """feedparser's result (as plain dicts) for the document, decoded by our charset rules, and charset notes."""
     decoded = decode_document(body, content_type, "xml")
     data = decoded.text.lstrip().encode("utf-8", errors="replace")
     headers = {"content-type": "application/xml; charset=utf-8", "content-location": url}
     result = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False,
                               resolve_relative_uris=False)
-    return result, [f"charset: {decoded.note}"] if decoded.note else []
+    return _as_plain(result), [f"charset: {decoded.note}"] if decoded.note else []
 
 
-def parse_xml_feed(result: Any, url: str, kind: str, notes: list[str]) -> ParsedFeed:
+def parse_xml_feed(result: Mapping[str, Any], url: str, kind: str, notes: list[str]) -> ParsedFeed:
     """Our ParsedFeed from a feedparser result already known to hold a feed of `kind`."""
     problems = list(notes)
     if result.get("bozo") and result.get("bozo_exception") is not None:
