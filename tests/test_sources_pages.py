@@ -124,3 +124,22 @@ def test_discover_feeds_uses_base_href() -> None:
     page = b'<html><head><base href="https://cdn.example/x/"><link rel="Alternate feed" ' \
            b'type="application/atom+xml; charset=utf-8" href="atom"></head></html>'
     assert discover_feeds(page, "https://site.example/") == ["https://cdn.example/x/atom"]
+
+
+def test_listing_keeps_article_headers_and_wordpress_classes() -> None:
+    """Links in an article's own <header> and in WordPress 'tag-*' classed posts are kept; page header links not."""
+    page = b"""<html><body><header><a href="/2024/05/01/site-header-link-looks-like-article">Site header
+    link looks like article</a></header><main>
+    <article class="post-7 post type-post category-news tag-afghanistan"><header><h2>
+    <a href="/2024/05/01/taliban-and-tajik-officials-meet">Taliban and Tajik officials meet</a></h2></header></article>
+    <div class="menu-item"><a href="/2024/05/01/menu-link-with-a-long-slug-here">Menu link with long slug</a></div>
+    </main></body></html>"""
+    feed = parse_source(page, "https://news.example.org/", "text/html")
+    assert [entry.url for entry in feed.entries] == ["https://news.example.org/2024/05/01/taliban-and-tajik-officials-meet"]
+
+
+def test_feed_link_whitespace() -> None:
+    """Line breaks inside a feed's <link> are removed and inner spaces escaped."""
+    body = b"<rss version='2.0'><channel><item><title>t</title><link>\n  https://a.example/x/\n  y z\n</link>" \
+           b"</item></channel></rss>"
+    assert parse_source(body, "https://a.example/feed").entries[0].url == "https://a.example/x/y%20z"

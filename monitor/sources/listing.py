@@ -21,10 +21,12 @@ from monitor.sources.model import Entry, ParsedFeed
 from monitor.sources.text import squash
 from monitor.sources.xmlfeed import http_url
 
-_NAV_TAGS = frozenset({"nav", "header", "footer", "aside", "menu", "form"})
+_NAV_TAGS = frozenset({"nav", "aside", "menu", "form"})
+_PAGE_FRAME_TAGS = frozenset({"header", "footer"})  # navigation unless inside an article or main
+_CONTENT_TAGS = frozenset({"article", "main"})
 _NAV_WORDS = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|breadcrumbs?|footer|masthead|topbar|sidebar|social|share|"
-    r"pagination|pager|cookie|subscribe|newsletter|login|account|tags?|topics?)(?:$|[\s_-])",
+    r"pagination|pager|cookie|subscribe|newsletter|login|account)(?:$|[\s_-])",
     re.I,
 )
 _EXCLUDED_SEGMENTS = frozenset(
@@ -56,8 +58,13 @@ class _Candidate:
 
 
 def _inside_navigation(node: LexborNode) -> bool:
+    in_frame = False
     parent = node.parent
     while parent is not None and parent.tag not in ("body", "html"):
+        if parent.tag in _CONTENT_TAGS:
+            in_frame = False  # an article's own <header>/<footer> holds its headline and byline
+        elif parent.tag in _PAGE_FRAME_TAGS:
+            in_frame = True
         if parent.tag in _NAV_TAGS:
             return True
         attrs = parent.attributes
@@ -67,7 +74,7 @@ def _inside_navigation(node: LexborNode) -> bool:
         if labels.strip() and _NAV_WORDS.search(labels):
             return True
         parent = parent.parent
-    return False
+    return in_frame
 
 
 def _word_count(text: str) -> int:

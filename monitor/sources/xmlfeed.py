@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import xml.sax
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -26,6 +27,8 @@ from monitor.sources.text import html_to_text, squash
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 _PERIOD_HOURS = {"hourly": 1, "daily": 24, "weekly": 24 * 7, "monthly": 24 * 30, "yearly": 24 * 365}
 _DATE_FIELDS = ("published", "updated", "created")
+# a link wrapped over lines keeps its indentation (feedparser drops only the line breaks)
+_LINE_BREAKS = re.compile(r"\s*[\r\n]\s*|\t|\s{2,}")
 
 
 def kind_of_version(version: str) -> str | None:
@@ -44,7 +47,8 @@ def http_url(candidate: object, base: str) -> str | None:
     if not isinstance(candidate, str) or not candidate.strip():
         return None
     try:
-        absolute = urljoin(base, "".join(candidate.split()))
+        cleaned = _LINE_BREAKS.sub("", candidate.strip()).replace(" ", "%20")
+        absolute = urljoin(base, cleaned)
         parts = urlsplit(absolute)
     except ValueError:
         return None
