@@ -29,6 +29,7 @@ from monitor.extract.urls import canonicalize_url, is_tracking_param, page_canon
         ("http://[2001:DB8::1]:80/", "http://[2001:db8::1]/"),
         ("https://example.com/?", "https://example.com/"),
         ("https://example.com/?flag", "https://example.com/?flag"),
+        ("https://www.heise.de/meldung/x-4205274.html?wt_mc=rss.ho.beitrag.rdf", "https://www.heise.de/meldung/x-4205274.html"),
     ],
 )
 def test_canonicalize_url(raw: str, expected: str) -> None:
