@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,10 +13,6 @@ from monitor.extract.decode import decode_html, utf8_bytes
 from monitor.extract.language import guess_language
 from monitor.extract.metadata import PageMeta, read_metadata
 from monitor.extract.verdict import classify
-
-_PASSWORD_TEXT = r"""type\s*=\s*["']?password"""
-_PASSWORD = re.compile(_PASSWORD_TEXT, re.IGNORECASE)
-_PASSWORD_BYTES = re.compile(_PASSWORD_TEXT.encode("ascii"), re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +47,10 @@ def _extract(html: bytes | str, url: str | None) -> Article:
         return _failed(url, "empty page")
     tree = LexborHTMLParser(source)
     meta: PageMeta = read_metadata(tree, url, source)
-    if isinstance(source, bytes):
-        has_password = _PASSWORD_BYTES.search(source) is not None
-    else:
-        has_password = _PASSWORD.search(source) is not None
     body = extract_body(tree)
     main_text = body.text
     language = meta.language or guess_language(main_text or (meta.title or ""))
-    problem = classify(meta.title, main_text, body.page_text_length, body.link_density, has_password)
+    problem = classify(meta.title, main_text, body.page_text_length, body.link_density, meta.has_password)
     return Article(
         url=url,
         canonical_url=meta.canonical_url,

@@ -54,6 +54,8 @@ class PageMeta:
     ld_body: str | None = None
     og_type: str | None = None
     ld_types: set[str] = field(default_factory=set)
+    has_password: bool = False
+    amp_url: str | None = None
 
 
 def _clean(text: str | None) -> str | None:
@@ -64,20 +66,39 @@ def _clean(text: str | None) -> str | None:
     return text or None
 
 
-def _head_nodes(tree: LexborHTMLParser) -> tuple[list[LexborNode], list[LexborNode], list[LexborNode]]:
-    """The page's <meta>, <link> and JSON-LD <script> elements, found in one pass over the tree."""
-    metas: list[LexborNode] = []
-    links: list[LexborNode] = []
-    scripts: list[LexborNode] = []
-    for node in tree.css('meta, link, script[type="application/ld+json" i]'):
+_HEAD_QUERY = (
+    'meta[content], link[rel][href], script[type="application/ld+json" i], input[type="password" i], title'
+)
+
+
+@dataclass(slots=True)
+class _HeadNodes:
+    """The elements metadata is read from, gathered in one pass over the tree."""
+
+    metas: list[LexborNode] = field(default_factory=list)
+    links: list[LexborNode] = field(default_factory=list)
+    scripts: list[LexborNode] = field(default_factory=list)
+    title: LexborNode | None = None
+    has_password: bool = False
+
+
+def _head_nodes(tree: LexborHTMLParser) -> _HeadNodes:
+    """The page's <meta>, <link>, JSON-LD, first <title> and password fields, found in one pass."""
+    found = _HeadNodes()
+    for node in tree.css(_HEAD_QUERY):
         tag = node.tag
         if tag == "meta":
-            metas.append(node)
+            found.metas.append(node)
         elif tag == "link":
-            links.append(node)
+            found.links.append(node)
+        elif tag == "script":
+            found.scripts.append(node)
+        elif tag == "title":
+            if found.title is None:
+                found.title = node
         else:
-            scripts.append(node)
-    return metas, links, scripts
+            found.has_password = True
+    return found
 
 
 def _meta_map(metas: list[LexborNode]) -> dict[str, str]:
@@ -188,15 +209,22 @@ def _absolute(link: str | None, base: str | None) -> str | None:
     return joined
 
 
-def _canonical(links: list[LexborNode], meta: dict[str, str], url: str | None) -> str | None:
-    """The canonical URL from <link rel=canonical> or og:url, unless it points at a site's front page."""
-    candidates: list[str | None] = []
+def _link_hrefs(links: list[LexborNode]) -> dict[str, str]:
+    """The href of the first <link> of each rel value (lower case)."""
+    found: dict[str, str] = {}
     for node in links:
         attrs = node.attrs
-        rels = (attrs.get("rel") or "").lower().split()
-        if "canonical" in rels:
-            candidates.append(attrs.get("href"))
-    candidates.append(meta.get("og:url"))
+        href = attrs.get("href")
+        if not href:
+            continue
+        for rel in (attrs.get("rel") or "").lower().split():
+            found.setdefault(rel, href)
+    return found
+
+
+def _canonical(rels: dict[str, str], meta: dict[str, str], url: str | None) -> str | None:
+    """The canonical URL from <link rel=canonical> or og:url, unless it points at a site's front page."""
+    candidates: list[str | None] = [rels.get("canonical"), meta.get("og:url")]
     own_path = urlsplit(url).path if url else ""
     for candidate in candidates:
         absolute = _absolute(candidate, url)
@@ -208,16 +236,15 @@ def _canonical(links: list[LexborNode], meta: dict[str, str], url: str | None) -
     return None
 
 
-def _title(tree: LexborHTMLParser, meta: dict[str, str], ld_title: str | None) -> str | None:
+def _title(
+    tree: LexborHTMLParser, title_node: LexborNode | None, meta: dict[str, str], ld_title: str | None
+) -> str | None:
     """The headline: og:title or JSON-LD headline, else an <h1> found in <title>, else <title> trimmed."""
     for candidate in (meta.get("og:title"), ld_title, meta.get("twitter:title")):
         cleaned = _clean(candidate)
         if cleaned:
             return cleaned
-    head_title = None
-    node = tree.css_first("title")
-    if node is not None:
-        head_title = _clean(node.text())
+    head_title = _clean(title_node.text()) if title_node is not None else None
     h1 = tree.css_first("h1")
     h1_text = _clean(h1.text()) if h1 is not None else None
     if h1_text and (head_title is None or h1_text in head_title):
@@ -280,12 +307,13 @@ def _script_date(source: bytes | str | None) -> datetime | None:
 
 def read_metadata(tree: LexborHTMLParser, url: str | None, source: bytes | str | None = None) -> PageMeta:
     """Collect title, canonical URL, author, dates, language, image and JSON-LD body from a parsed page."""
-    metas, links, scripts = _head_nodes(tree)
-    meta = _meta_map(metas)
-    page = PageMeta()
+    head = _head_nodes(tree)
+    meta = _meta_map(head.metas)
+    rels = _link_hrefs(head.links)
+    page = PageMeta(has_password=head.has_password)
     ld_title = ld_author = ld_image = ld_language = None
     ld_published = ld_modified = None
-    for obj in _ld_objects(scripts):
+    for obj in _ld_objects(head.scripts):
         kinds = _types(obj)
         page.ld_types |= kinds
         is_article = bool(kinds & _ARTICLE_TYPES) or any(kind.endswith("article") for kind in kinds)
@@ -311,8 +339,9 @@ def read_metadata(tree: LexborHTMLParser, url: str | None, source: bytes | str |
         if ld_modified is None and isinstance(modified, str):
             ld_modified = parse_date(modified)
 
-    page.title = _title(tree, meta, ld_title)
-    page.canonical_url = _canonical(links, meta, url)
+    page.title = _title(tree, head.title, meta, ld_title)
+    page.canonical_url = _canonical(rels, meta, url)
+    page.amp_url = _absolute(rels.get("amphtml"), url)
     page.og_type = (meta.get("og:type") or "").lower() or None
 
     page.author = ld_author
@@ -339,8 +368,8 @@ def read_metadata(tree: LexborHTMLParser, url: str | None, source: bytes | str |
     if page.published is None or (page.published == date_from_url(url) and page.published.hour == 0):
         page.published = _script_date(source) or page.published
 
-    html = tree.css_first("html")
-    declared = html.attrs.get("lang") if html is not None else None
+    root = tree.root
+    declared = root.attrs.get("lang") if root is not None and root.tag == "html" else None
     page.language = (
         normalise_tag(declared) or normalise_tag(ld_language) or normalise_tag(meta.get("content-language"))
         or normalise_tag(meta.get("og:locale")) or normalise_tag(meta.get("language"))
