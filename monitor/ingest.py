@@ -163,7 +163,13 @@ class Ingestor:
         old.containment_new, old.containment_old = match.containment_old, match.containment_new
         old.similarity = match.similarity
         old.fingerprint_count = old.shingle_count = None
-        session.execute(delete(Fingerprint).where(Fingerprint.article_id == old.id))
+        old_hashes = analyse(old.text).fingerprints  # deleted by primary key: no index on article_id needed
+        for start in range(0, len(old_hashes), 500):
+            session.execute(
+                delete(Fingerprint).where(
+                    Fingerprint.article_id == old.id, Fingerprint.hash.in_(old_hashes[start : start + 500])
+                )
+            )
         story = session.get_one(Story, article.story_id)
         story.published_at = article.published_at
         story.title = article.title or story.title

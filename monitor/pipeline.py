@@ -108,12 +108,14 @@ class Pipeline:
                     row.disabled_reason = "removed from config"
 
     def due_feeds(self, now: datetime | None = None) -> list[int]:
+        """Feeds whose next check has come, and feeds with entries a stopped poll left untried."""
         now = now or self.clock()
+        interrupted = select(Entry.feed_id).where(Entry.status == "pending", Entry.attempts == 0)
         with self.sessions() as session:
             return list(
                 session.scalars(
                     select(Feed.id)
-                    .where(Feed.enabled.is_(True), Feed.next_check_at <= now)
+                    .where(Feed.enabled.is_(True), (Feed.next_check_at <= now) | Feed.id.in_(interrupted))
                     .order_by(Feed.next_check_at)
                 )
             )

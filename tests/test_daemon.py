@@ -50,10 +50,10 @@ def _config(tmp_path: Path, db_url: str, site: Site, hook_url: str) -> Path:
 
 def _start(config: Path, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MONITOR_TEST_HOOK_SECRET": SECRET}
-    log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", str(config), "run"], stdout=log, stderr=log, env=env
-    )
+    with open(tmp_path / f"{name}.log", "wb") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "run"], stdout=log, stderr=log, env=env
+        )
 
 
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -75,9 +75,7 @@ class SqlFingerprintIndex:
         verdict = check_print(text_print, self, self.settings)
         if not verdict.duplicate or verdict.duplicate_of is None:
             return None
-        story_id = self.session.execute(
-            select(Article.story_id).where(Article.id == verdict.duplicate_of)
-        ).scalar_one()
+        story_id = self.session.execute(select(Article.story_id).where(Article.id == verdict.duplicate_of)).scalar_one()
         return NearMatch(
             verdict.duplicate_of,
             story_id,

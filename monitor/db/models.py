@@ -133,9 +133,8 @@ class Fingerprint(Base):
     __tablename__ = "fingerprints"
 
     hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    # No index of its own: lookups go by hash (the primary key's first column), and articles are never deleted.
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
 
 
 class MetaValue(Base):

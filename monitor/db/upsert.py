@@ -27,7 +27,5 @@ def insert_ignore(session: Session, model: type[Base], rows: Sequence[Mapping[st
 def increment(session: Session, model: type[Base], key: Mapping[str, Any], column: str, by: int = 1) -> None:
     """Add ``by`` to ``column`` of the row with ``key``, creating it at ``by`` when absent."""
     statement = _insert(session, model).values({**key, column: by})
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key), set_={column: getattr(model, column) + by}
-    )
+    statement = statement.on_conflict_do_update(index_elements=list(key), set_={column: getattr(model, column) + by})
     session.execute(statement)
