@@ -180,7 +180,7 @@ def run_nab(methods: dict[str, Alerter]) -> dict[str, Score]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--streams", type=int, default=60, help="synthetic streams (default 60)")
-    parser.add_argument("--seed", type=int, default=1000, help="first synthetic seed (default 1000)")
+    parser.add_argument("--seed", type=int, default=2000, help="first synthetic seed (default 2000; 1000-1029 were used to tune)")
     args = parser.parse_args()
     methods: dict[str, Alerter] = {
         "detector": detector_alerts(DetectorSettings()),

@@ -56,31 +56,50 @@ class Dispersion:
 
 
 class TailCalibration:
-    """Peaks-over-threshold fit of the score tail; `threshold(alpha)` meets a per-bucket false-alarm rate."""
+    """Peaks-over-threshold fit of the score tail; `threshold(alpha)` meets a per-bucket false-alarm rate.
 
-    def __init__(self, reference_p: float, prior_exceedances: float, decay: float) -> None:
+    Exceedances of the reference level come in runs (overlapping windows see the same excursion), and
+    a run yields at most one alert, so the exceedance rate is multiplied by the extremal index theta:
+    the share of exceedances that start a new run (no exceedance in the previous `run_gap` buckets).
+    """
+
+    def __init__(self, reference_p: float, prior_exceedances: float, decay: float, run_gap: int) -> None:
         self.reference = -math.log(reference_p)
         self._reference_p = reference_p
         self._prior = prior_exceedances
         self._decay = decay
+        self._run_gap = run_gap
+        self._since = run_gap
         self._buckets = 0.0
         self._exceedances = 0.0
+        self._runs = 0.0
         self._uncensored = 0.0
         self._excess = 0.0
 
     def observe(self, score: float, censored_at: float | None = None) -> None:
         """Take in one ordinary bucket's score, or (censored_at set) a bucket that alerted at that threshold."""
-        self._buckets = self._buckets * self._decay + 1.0
-        self._exceedances *= self._decay
-        self._uncensored *= self._decay
-        self._excess *= self._decay
+        decay = self._decay
+        self._buckets = self._buckets * decay + 1.0
+        self._exceedances *= decay
+        self._runs *= decay
+        self._uncensored *= decay
+        self._excess *= decay
+        if censored_at is None and score <= self.reference:
+            self._since += 1
+            return
+        self._exceedances += 1.0
+        if self._since >= self._run_gap:
+            self._runs += 1.0
+        self._since = 0
         if censored_at is not None:
-            self._exceedances += 1.0
             self._excess += max(0.0, censored_at - self.reference)
-        elif score > self.reference:
-            self._exceedances += 1.0
+        else:
             self._uncensored += 1.0
             self._excess += score - self.reference
+
+    def skip(self) -> None:
+        """A bucket inside an episode: it neither counts nor breaks a run."""
+        self._since = 0
 
     @property
     def beta(self) -> float:
@@ -94,9 +113,13 @@ class TailCalibration:
         rate = (self._exceedances + self._prior) / (self._buckets + pseudo_buckets)
         return max(self._reference_p, rate)
 
+    @property
+    def extremal_index(self) -> float:
+        """Share of exceedances that start a run (1 for independent buckets), shrunk towards 1."""
+        prior = 2.0
+        return min(1.0, (self._runs + prior) / (self._exceedances + prior))
+
     def threshold(self, alpha: float) -> float:
-        """The score above which a bucket should be that rare (probability alpha) on this series."""
-        nominal = -math.log(alpha)
-        if nominal <= self.reference:
-            return nominal
-        return max(nominal, self.reference + self.beta * math.log(self.exceedance_rate / alpha))
+        """The score above which a new run of exceedances should be that rare (probability alpha per bucket)."""
+        rate = self.extremal_index * self.exceedance_rate
+        return self.reference + self.beta * max(0.0, math.log(rate / alpha))

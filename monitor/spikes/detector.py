@@ -39,7 +39,7 @@ class DetectorSettings:
     false_alarms_per_30_days: float = 1.0
     # Fewest stories in the alerting window, and the least ratio of observed to expected.
     min_count: int = 3
-    min_ratio: float = 2.0
+    min_ratio: float = 3.0
     # Candidate windows; the pooled window is the shortest expected to hold `window_expected` stories.
     windows: tuple[timedelta, ...] = tuple(timedelta(hours=h) for h in (1, 2, 3, 4, 6, 8, 12, 24))
     window_expected: float = 4.0
@@ -201,11 +201,13 @@ class _Replay:
             )
             for length in sorted({1, *self.lengths, *self.ramp.values()})
         }
-        self.tail = TailCalibration(settings.tail_reference_p, settings.tail_prior_exceedances, decay)
+        self.hold_buckets = max(1, round(settings.hold_down / bucket))
+        self.tail = TailCalibration(
+            settings.tail_reference_p, settings.tail_prior_exceedances, decay, run_gap=self.hold_buckets
+        )
         self.alpha = settings.false_alarms_per_30_days * (bucket / _MONTH)
         self.warm_until = first + settings.warmup
         self.learn_from = first + settings.warmup / 2
-        self.hold_buckets = max(1, round(settings.hold_down / bucket))
         self.raw = _Sums()
         # What the alert tests see: raw counts, except that buckets of past episodes count as expected,
         # so a long window does not fire again on a spike that already had its alert.
@@ -229,6 +231,7 @@ class _Replay:
         suspicious = False
         if self.current is not None:
             self._follow(index, when)
+            self.tail.skip()
         else:
             best = self._best_window(self._tests())
             suspicious = best is not None and best.score > self.tail.reference
