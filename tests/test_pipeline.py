@@ -43,7 +43,7 @@ def _open(tmp_path: Path, db_url: str, site: Site, hook_url: str | None = None) 
         tmp_path / "monitor.toml",
         db_url,
         feeds=[("frontier-wire", site.base + "/wire/rss.xml"), ("steppe-blog", site.base + "/blog/atom.xml")],
-        watchlists={"takhar": ["Takhar", "Тахар", "تخار"], "badakhshan": ["Badakhshan", "Бадахшан"]},
+        watchlists={"takhar": ["Takhar", "Тахар", "تخار"], "kunduz": ["Kunduz", "Кундуз", "قندوز"]},
         extra=extra,
     )
     return App.open(load_settings(path))

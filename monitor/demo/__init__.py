@@ -38,8 +38,8 @@ url = "{base}/blog/atom.xml"
 name = "takhar"
 terms = ["Takhar", "Тахар", "تخار"]
 [[watchlists]]
-name = "badakhshan"
-terms = ["Badakhshan", "Бадахшан", "بدخشان"]
+name = "kunduz"
+terms = ["Kunduz", "Кундуз", "قندوز"]
 [[watchlists]]
 name = "csto"
 terms = ["CSTO", "Collective Security Treaty Organization", "ОДКБ"]
