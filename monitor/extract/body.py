@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from monitor.extract.hints import NEGATIVE, POSITIVE, UNLIKELY, node_verdict
+from monitor.extract.hints import NEGATIVE, POSITIVE, UNLIKELY, hint_string, node_verdict, verdict
 
 # Removed from the whole page before scoring: elements holding non-article text.
 _JUNK_TAGS = [
@@ -21,10 +21,12 @@ _HIDDEN_SELECTOR = (
     '[hidden], [aria-hidden="true"], [style*="display:none"], [style*="display: none"], '
     '[style*="visibility:hidden"], [style*="visibility: hidden"]'
 )
+_CONTAINER_DROP_SELECTOR = ", ".join(_CONTAINER_JUNK_TAGS) + ", " + _HIDDEN_SELECTOR
 _BLOCK_SELECTOR = (
     "p, div, li, ul, ol, dl, dt, dd, table, tr, td, th, h1, h2, h3, h4, h5, h6, blockquote, pre, section, "
     "article, main, header, figure, figcaption, address, hr, center, details, summary"
 )
+_MARKED_SELECTOR = _BLOCK_SELECTOR + ", br"
 _LOOSE_TEXT_TAGS = frozenset({"div", "section", "article", "main", "center"})
 _UNIT_SELECTOR = "p, pre, td, blockquote, li, dd, div, section, article, main, center, div > span, div > font"
 _MIN_UNIT = 25
@@ -52,33 +54,20 @@ class Body:
     page_text_length: int
 
 
-def _decompose_outermost(nodes: list[LexborNode]) -> None:
-    """Remove nodes from the tree, skipping any that sit inside another one being removed."""
-    chosen: set[int] = set()
-    outermost: list[LexborNode] = []
+def _detach(nodes: list[LexborNode]) -> None:
+    """Unlink nodes from the tree without freeing them, so nested ones can be detached in any order."""
     for node in nodes:
-        parent = node.parent
-        nested = False
-        while parent is not None:
-            if parent.mem_id in chosen:
-                nested = True
-                break
-            parent = parent.parent
-        if not nested:
-            chosen.add(node.mem_id)
-            outermost.append(node)
-    for node in outermost:
-        node.decompose()
+        node.decompose(recursive=False)
 
 
 def _is_unlikely(node: LexborNode) -> bool:
     """True for comment sections, sidebars, related-story lists and similar hinted regions."""
-    attrs = node.attrs
+    attrs = node.attributes
     if not attrs:
         return False
     if "hidden" in attrs or attrs.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(attrs.get("style") or ""):
         return True
-    if not node_verdict(node) & UNLIKELY:
+    if not verdict(hint_string(attrs)) & UNLIKELY:
         return False
     return node.tag not in ("html", "main", "article", "a", "p") and node.css_first("h1") is None
 
@@ -109,7 +98,7 @@ def _text_units(body: LexborNode) -> list[tuple[LexborNode, str]]:
         length = len(text.strip())
         if length < _MIN_UNIT:
             continue
-        if block.css_first("a") is not None and _link_length(block) > 0.5 * length:
+        if _link_length(block) > 0.5 * length:
             continue
         parent = block.parent
         if parent is not None:
@@ -128,29 +117,43 @@ class _Candidate:
         self.good = 0
 
 
+_Chain = tuple[tuple[int, LexborNode], ...]
+
+
+def _chain(start: LexborNode, body_id: int, chains: dict[int, _Chain | None]) -> _Chain | None:
+    """(mem_id, node) from start up to (not including) body; None when any of them is hinted boilerplate.
+
+    Chains are memoised per node, so each ancestor is examined once however many text units sit under it.
+    """
+    pending: list[tuple[int, LexborNode]] = []
+    tail: _Chain | None = ()
+    node: LexborNode | None = start
+    while node is not None:
+        key = node.mem_id
+        if key == body_id:
+            break
+        if key in chains:
+            tail = chains[key]
+            break
+        if _is_unlikely(node):
+            chains[key] = tail = None
+            break
+        pending.append((key, node))
+        node = node.parent
+    for entry in reversed(pending):
+        tail = None if tail is None else (entry, *tail)
+        chains[entry[0]] = tail
+    return tail
+
+
 def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
     """Score each ancestor of text units: decayed comma/length score, and total good text beneath."""
     candidates: dict[int, _Candidate] = {}
-    unlikely: dict[int, bool] = {}
+    chains: dict[int, _Chain | None] = {}
     body_id = body.mem_id
     for container, text in _text_units(body):
-        chain: list[tuple[int, LexborNode]] = []
-        node: LexborNode | None = container
-        inside_boilerplate = False
-        while node is not None:
-            key = node.mem_id
-            if key == body_id:
-                break
-            verdict = unlikely.get(key)
-            if verdict is None:
-                verdict = _is_unlikely(node)
-                unlikely[key] = verdict
-            if verdict:
-                inside_boilerplate = True
-                break
-            chain.append((key, node))
-            node = node.parent
-        if inside_boilerplate:
+        chain = _chain(container, body_id, chains)
+        if not chain:
             continue
         length = len(text.strip())
         score = 1.0 + len(_COMMAS.findall(text)) + min(length // 100, 3)
@@ -203,16 +206,17 @@ def _expand(seed: _Candidate, candidates: dict[int, _Candidate], body: LexborNod
 
 def _mark_blocks(root: LexborNode) -> None:
     """Insert paragraph and line separators so that one text() call keeps the structure."""
-    for block in root.css(_BLOCK_SELECTOR):
-        block.insert_after(_PARA)
-        block.insert_before(_PARA)
-    for br in root.css("br"):
-        br.insert_after(_LINE)
+    for node in root.css(_MARKED_SELECTOR):
+        if node.tag == "br":
+            node.insert_after(_LINE)
+        else:
+            node.insert_after(_PARA)
+            node.insert_before(_PARA)
 
 
 def _drop_boilerplate(container: LexborNode, container_length: int) -> None:
     """Remove link lists, hinted boilerplate and near-empty blocks inside the chosen container."""
-    doomed: list[LexborNode] = list(container.css("h1"))
+    doomed: list[LexborNode] = []
     for node in container.css(_LINKY_SELECTOR):
         length = len(node.text(deep=True).strip())
         if not length or length >= 0.5 * container_length:
@@ -220,8 +224,12 @@ def _drop_boilerplate(container: LexborNode, container_length: int) -> None:
         share = _LINK_ONLY_SHARE if node.tag in ("p", "li", "dd", "span") else _LINK_LIST_SHARE
         if _link_length(node) >= share * length:
             doomed.append(node)
-    for node in container.css("[class], [id]"):
-        if node.tag in ("p", "a", "span", "b", "i", "em", "strong"):
+    for node in container.css("h1, [class], [id]"):
+        tag = node.tag
+        if tag == "h1":
+            doomed.append(node)
+            continue
+        if tag in ("p", "a", "span", "b", "i", "em", "strong"):
             continue
         flags = node_verdict(node)
         if flags & UNLIKELY and node.css_first("h1") is None:
@@ -230,7 +238,7 @@ def _drop_boilerplate(container: LexborNode, container_length: int) -> None:
             length = len(node.text(deep=True))
             if length < 0.5 * container_length:
                 doomed.append(node)
-    _decompose_outermost(doomed)
+    _detach(doomed)
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -263,8 +271,7 @@ def extract_body(tree: LexborHTMLParser) -> Body:
         best = body  # no paragraph-sized text anywhere: keep what little there is
     else:
         return Body("", 0, link_share, 0)
-    best.strip_tags(_CONTAINER_JUNK_TAGS)
-    _decompose_outermost(list(best.css(_HIDDEN_SELECTOR)))
+    _detach(best.css(_CONTAINER_DROP_SELECTOR))
     container_length = len(best.text(deep=True).strip())
     _drop_boilerplate(best, container_length)
     _mark_blocks(best)

@@ -36,9 +36,8 @@ _CACHE: dict[str, int] = {}
 _CACHE_LIMIT = 100_000
 
 
-def hint_string(node: LexborNode) -> str:
-    """The class and id of a node joined into one lower-case string."""
-    attrs = node.attrs
+def hint_string(attrs: dict[str, str | None]) -> str:
+    """The class and id from a node's attributes joined into one lower-case string."""
     return f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
 
 
@@ -64,4 +63,4 @@ def verdict(hints: str) -> int:
 
 def node_verdict(node: LexborNode) -> int:
     """Bit flags for a node's class and id."""
-    return verdict(hint_string(node))
+    return verdict(hint_string(node.attributes))
