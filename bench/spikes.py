@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.spikes.detector import DetectorSettings, detect, load_counts_csv  # noqa: E402
-from monitor.spikes.synthetic import generate_stream  # noqa: E402
+from monitor.spikes.detector import DetectorSettings, detect, load_counts_csv
+from monitor.spikes.synthetic import generate_stream
 
 SHARED = Path(os.environ.get("MONITOR_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared"))
 NAB = SHARED / "corpora" / "nab-realtweets-dev"
@@ -117,9 +117,7 @@ class Score:
         )
 
 
-def score(
-    alerts: Sequence[datetime], windows: Sequence[tuple[datetime, datetime]], scored_from: datetime
-) -> Score:
+def score(alerts: Sequence[datetime], windows: Sequence[tuple[datetime, datetime]], scored_from: datetime) -> Score:
     """Score alerts against labelled [start, end] windows; alerts before `scored_from` are ignored."""
     alerts = [when for when in alerts if when >= scored_from]
     result = Score(windows=len(windows))
@@ -164,9 +162,7 @@ def run_nab(methods: dict[str, Alerter]) -> dict[str, Score]:
     for key in sorted(windows_by_file):
         path = NAB / key.split("/")[-1]
         timestamps, counts = load_counts_csv(path.read_text())
-        windows = [
-            (datetime.fromisoformat(start), datetime.fromisoformat(end)) for start, end in windows_by_file[key]
-        ]
+        windows = [(datetime.fromisoformat(start), datetime.fromisoformat(end)) for start, end in windows_by_file[key]]
         scored_from = timestamps[int(0.15 * len(timestamps))]
         for name, method in methods.items():
             result = score(method(timestamps, counts), windows, scored_from)
@@ -180,7 +176,9 @@ def run_nab(methods: dict[str, Alerter]) -> dict[str, Score]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--streams", type=int, default=60, help="synthetic streams (default 60)")
-    parser.add_argument("--seed", type=int, default=2000, help="first synthetic seed (default 2000; 1000-1029 were used to tune)")
+    parser.add_argument(
+        "--seed", type=int, default=2000, help="first synthetic seed (default 2000; 1000-1029 were used to tune)"
+    )
     args = parser.parse_args()
     methods: dict[str, Alerter] = {
         "detector": detector_alerts(DetectorSettings()),

@@ -25,9 +25,7 @@ class Dispersion:
     deviations of the current fit, so bursts the detector missed have bounded influence.
     """
 
-    def __init__(
-        self, prior: float, prior_precision: float, decay: float, clip: float, length: int
-    ) -> None:
+    def __init__(self, prior: float, prior_precision: float, decay: float, clip: float, length: int) -> None:
         self._prior = prior
         self._prior_precision = prior_precision
         self._decay = decay

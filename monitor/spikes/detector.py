@@ -95,9 +95,7 @@ def pick_window(rate_per_hour: float, bucket: timedelta, settings: DetectorSetti
     return candidates[-1]
 
 
-def detect(
-    timestamps: Sequence[datetime], counts: Sequence[float], settings: DetectorSettings
-) -> list[Episode]:
+def detect(timestamps: Sequence[datetime], counts: Sequence[float], settings: DetectorSettings) -> list[Episode]:
     """Replay the series bucket by bucket and return its spike episodes in order (the last may be open).
 
     The bucket size is the smallest step between timestamps; missing buckets count as zero.
@@ -191,9 +189,7 @@ class _Replay:
         )
         self.lengths = [int(window / bucket) for window in _candidate_windows(bucket, settings)]
         longest_ramp = max(int(settings.max_ramp_window / bucket), 1)
-        self.ramp = {
-            length: max(length, min(length * settings.ramp_factor, longest_ramp)) for length in self.lengths
-        }
+        self.ramp = {length: max(length, min(length * settings.ramp_factor, longest_ramp)) for length in self.lengths}
         decay = 0.5 ** (bucket / settings.profile_half_life)
         self.dispersion = {
             length: Dispersion(
@@ -322,9 +318,12 @@ class _Replay:
         """Feed the baseline the cleaned count, and the dispersion fits the window sums outside episodes.
 
         For the baseline, buckets of an episode count as expected; other buckets are clipped, tightly
-        while their window already looks unusual (a burst building up before its alert).
+        while their window already looks unusual (a burst building up before its alert). In the first half
+        of the warm-up the counts are taken unclipped.
         """
-        if self.current is not None:
+        if not learning:
+            cleaned = count  # too early to tell a spike from the level: take counts as they come
+        elif self.current is not None:
             cleaned = expected
         else:
             sigmas = self.settings.suspicious_clip_sigmas if suspicious else self.settings.clip_sigmas

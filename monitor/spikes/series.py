@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ def infer_bucket(timestamps: Sequence[datetime]) -> timedelta:
     """The bucket size: the smallest step between consecutive timestamps (which must all be multiples of it)."""
     if len(timestamps) < 2:
         raise SeriesError("need at least two timestamps to infer the bucket size")
-    steps = [b - a for a, b in zip(timestamps, timestamps[1:], strict=False)]
+    steps = [b - a for a, b in itertools.pairwise(timestamps)]
     for index, step in enumerate(steps, start=1):
         if step <= timedelta(0):
             raise SeriesError(f"timestamps must increase strictly (item {index} is at or before item {index - 1})")
