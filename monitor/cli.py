@@ -6,71 +6,24 @@ import json
 import logging
 import shutil
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
-from sqlalchemy import select
 
 from monitor import __version__
 from monitor.app import App
-from monitor.config import ConfigError, Settings, config_path, load_settings
+from monitor.cli_support import OperatorError, UsageProblem, fmt_time, open_app, settings_of
+from monitor.commands import alerts as alerts_commands
+from monitor.config import config_path
 from monitor.db.engine import DatabaseError, make_engine
 from monitor.db.migrate import current_revision, head_revision, upgrade
-from monitor.db.models import Alert
 from monitor.seeds import SeedError, import_seeds
 from monitor.status import read_status
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_CONFIG = REPO_ROOT / "config" / "monitor.toml"
 DEFAULT_SEEDS = REPO_ROOT / "config" / "seeds"
-
-
-class OperatorError(click.ClickException):
-    """A mistake or a condition the operator can fix; printed without a traceback (exit 1)."""
-
-    exit_code = 1
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"monitor: error: {self.message}", err=True)
-
-
-class UsageProblem(OperatorError):
-    """A configuration or usage mistake (exit 2)."""
-
-    exit_code = 2
-
-
-def _settings(ctx: click.Context) -> Settings:
-    obj = ctx.ensure_object(dict)
-    if "settings" not in obj:
-        try:
-            obj["settings"] = load_settings(obj.get("config"))
-        except ConfigError as exc:
-            raise UsageProblem(str(exc)) from None
-    settings: Settings = obj["settings"]
-    return settings
-
-
-@contextmanager
-def _app(ctx: click.Context) -> Iterator[App]:
-    settings = _settings(ctx)
-    try:
-        app = App.open(settings)
-    except DatabaseError as exc:
-        raise OperatorError(str(exc)) from None
-    try:
-        yield app
-    finally:
-        app.close()
-
-
-def _fmt(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "never"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,7 +77,7 @@ def init(ctx: click.Context, directory: Path | None) -> None:
             if not (path.parent / "seeds").exists():
                 shutil.copytree(DEFAULT_SEEDS, path.parent / "seeds")
             click.echo(f"wrote {path}")
-    with _app(ctx) as app:
+    with open_app(ctx) as app:
         click.echo(f"database ready: {app.settings.database_url}")
         app.pipeline.sync_feeds()
         paths = app.settings.seed_paths()
@@ -152,7 +105,7 @@ def run(ctx: click.Context) -> None:
     from monitor.daemon import AlreadyRunning, Daemon
 
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
-    with _app(ctx) as app:
+    with open_app(ctx) as app:
         try:
             Daemon(app).run()
         except AlreadyRunning as exc:
@@ -164,11 +117,11 @@ def run(ctx: click.Context) -> None:
 @click.pass_context
 def poll(ctx: click.Context, feeds: tuple[str, ...]) -> None:
     """Poll feeds now (all, or --feed NAME), run the spike check, deliver alerts, print a summary."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     unknown = sorted(set(feeds) - {f.name for f in settings.feeds})
     if unknown:
         raise UsageProblem(f"no feed named {', '.join(map(repr, unknown))} in {settings.source}")
-    with _app(ctx) as app:
+    with open_app(ctx) as app:
         app.pipeline.sync_feeds()
         ids = app.pipeline.feed_ids(list(feeds) or None)
         with ThreadPoolExecutor(max_workers=settings.fetch.concurrency) as pool:
@@ -197,7 +150,7 @@ def seeds() -> None:
 @click.pass_context
 def seeds_import(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     """Import text or HTML files (or folders of them) as seed articles; safe to repeat."""
-    with _app(ctx) as app:
+    with open_app(ctx) as app:
         _import(app, list(paths))
 
 
@@ -206,16 +159,16 @@ def seeds_import(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Feeds with their last poll, status and errors; article, story and repost counts; open spikes."""
-    with _app(ctx) as app, app.sessions() as session:
+    with open_app(ctx) as app, app.sessions() as session:
         report = read_status(session)
     click.echo(
         f"{'feed':<24} {'last poll':<17} {'status':>6} {'fails':>5} {'articles':>8} {'pending':>7}  next / error"
     )
     for f in report.feeds:
         state = str(f.last_status or "-") if f.enabled else "off"
-        tail = f.last_error or f"next {_fmt(f.next_check_at)}"
+        tail = f.last_error or f"next {fmt_time(f.next_check_at)}"
         click.echo(
-            f"{f.name[:24]:<24} {_fmt(f.last_checked_at):<17} {state:>6} {f.consecutive_failures:>5} "
+            f"{f.name[:24]:<24} {fmt_time(f.last_checked_at):<17} {state:>6} {f.consecutive_failures:>5} "
             f"{f.articles:>8} {f.pending:>7}  {tail}"
         )
     click.echo(
@@ -225,7 +178,7 @@ def status(ctx: click.Context) -> None:
     if report.open_spikes:
         click.echo("open spikes:")
         for watchlist, started, observed, expected in report.open_spikes:
-            click.echo(f"  {watchlist}: since {_fmt(started)}, {observed} stories, usually {expected:.1f}")
+            click.echo(f"  {watchlist}: since {fmt_time(started)}, {observed} stories, usually {expected:.1f}")
     else:
         click.echo("open spikes: none")
     alerts = ", ".join(f"{k} {v}" for k, v in sorted(report.alerts.items())) or "none"
@@ -242,7 +195,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Create the database or bring its schema up to date."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     try:
         engine = make_engine(settings.database_url)
         before = current_revision(engine)
@@ -270,7 +223,7 @@ def extract(ctx: click.Context, inputs: tuple[str, ...], as_json: bool) -> None:
         if item.startswith(("http://", "https://")):
             if fetch_settings is None:
                 try:
-                    fetch_settings = _settings(ctx).fetch
+                    fetch_settings = settings_of(ctx).fetch
                 except OperatorError:
                     from monitor.config import FetchSettings
 
@@ -306,36 +259,8 @@ def extract(ctx: click.Context, inputs: tuple[str, ...], as_json: bool) -> None:
             click.echo(f"\n{article.text}\n")
 
 
-# -- alerts ------------------------------------------------------------------------------------
-@cli.group()
-def alerts() -> None:
-    """The alert outbox."""
-
-
-@alerts.command("list")
-@click.option("--failed", is_flag=True, help="Only alerts that could not be delivered.")
-@click.option("--limit", default=30, show_default=True)
-@click.pass_context
-def alerts_list(ctx: click.Context, failed: bool, limit: int) -> None:
-    """Recent alerts and how their delivery went."""
-    with _app(ctx) as app, app.sessions() as session:
-        query = select(Alert).order_by(Alert.id.desc()).limit(limit)
-        if failed:
-            query = query.where(Alert.status == "failed")
-        rows = list(session.scalars(query))
-    if not rows:
-        click.echo("no alerts")
-    for row in rows:
-        click.echo(
-            f"{_fmt(row.created_at)}  {row.status:<7} {row.channel:<16} tries {row.attempts:<2} {row.subject}"
-            + (f"\n{'':19}last error: {row.last_error}" if row.last_error and row.status != "sent" else "")
-        )
-
-
 @cli.command()
-@click.option(
-    "--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), help="Keep the demo database here."
-)
+@click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), help="Keep the demo database here.")
 def demo(workdir: Path | None) -> None:
     """Run the whole pipeline offline against a small news site served on 127.0.0.1."""
     from monitor.demo import run_demo
@@ -344,6 +269,10 @@ def demo(workdir: Path | None) -> None:
     code = run_demo(click.echo, workdir)
     if code:
         raise OperatorError("the demo did not deliver its alert")
+
+
+# Commands that live in their own modules (one module per area).
+cli.add_command(alerts_commands.alerts)
 
 
 def main() -> None:

@@ -173,9 +173,9 @@ class Ingestor:
         story = session.get_one(Story, article.story_id)
         story.published_at = article.published_at
         story.title = article.title or story.title
-        start = bucket_start(when, self.bucket)
+        new_bucket = bucket_start(when, self.bucket)
         for mention in session.scalars(select(Mention).where(Mention.story_id == story.id)):
-            if mention.bucket_start != start:
+            if mention.bucket_start != new_bucket:
                 session.execute(
                     update(KeywordCount)
                     .where(
@@ -184,8 +184,9 @@ class Ingestor:
                     )
                     .values(count=KeywordCount.count - 1)
                 )
-                increment(session, KeywordCount, {"watchlist": mention.watchlist, "bucket_start": start}, "count")
-                mention.bucket_start = start
+                key = {"watchlist": mention.watchlist, "bucket_start": new_bucket}
+                increment(session, KeywordCount, key, "count")
+                mention.bucket_start = new_bucket
         session.flush()
 
     def _find_original(

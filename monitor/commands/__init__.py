@@ -1,0 +1,1 @@
+"""``monitor`` subcommands, one module per area; ``monitor.cli`` registers them."""
