@@ -25,25 +25,31 @@ from monitor.keywords.normalize import fold, script_of
 
 _MIN_STEM = 3
 
-_LATIN_SUFFIXES = frozenset(
+
+def _words(*groups: str) -> frozenset[str]:
+    """The space-separated words of `groups` as a set."""
+    return frozenset(word for group in groups for word in group.split())
+
+
+_LATIN_SUFFIXES = _words(
     "s es i is ian ians ni ning ga ka qa da dan dagi lar larni larning larga larda lardan "
-    "lik liklar si sini siga sida sidan ida idan iga ini iy".split()
+    "lik liklar si sini siga sida sidan ida idan iga ini iy",
 )
-_CYRILLIC_SUFFIXES = frozenset(
+_CYRILLIC_SUFFIXES = _words(
     # Russian case endings (й is folded to и, ё to е)
-    "а я о е ы и у ю ь ом ем ои еи ою ею ам ям ах ях ами ями ов ев ью ия ие ии ию иеи "
+    "а я о е ы и у ю ь ом ем ои еи ою ею ам ям ах ях ами ями ов ев ью ия ие ии ию иеи",
     # Tajik
-    "ро ҳо ҳои ҳоро он аш ам ат амон ашон "
+    "ро ҳо ҳои ҳоро он аш ам ат амон ашон",
     # Uzbek Cyrillic
-    "да дан га ка қа ни нинг лар ларни ларда лардан ларга даги лик си сини сига сида".split()
+    "да дан га ка қа ни нинг лар ларни ларда лардан ларга даги лик си сини сига сида",
 )
-_CYRILLIC_ENDINGS = frozenset("а я о е ы и у ю ь".split())
-_ARABIC_SUFFIXES = frozenset(
+_CYRILLIC_ENDINGS = _words("а я о е ы и у ю ь")
+_ARABIC_SUFFIXES = _words(
     # Persian / Dari
-    "ی ای یی ها های هایی هایش هایشان ان یان گان اش ش م ام ت ات مان تان شان یم ید ند ست است یست "
-    "یها تر ترین "
+    "ی ای یی ها های هایی هایش هایشان ان یان گان اش ش م ام ت ات مان تان شان یم ید ند ست است یست",
+    "یها تر ترین",
     # Pashto and Arabic
-    "ه و ې ونه ونو یه ین یون".split()
+    "ه و ې ونه ونو یه ین یون",
 )
 _ARABIC_PREFIXES = ("وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف")
 
