@@ -32,8 +32,8 @@ def test_nbinom_tail_matches_summed_probabilities(mean: float, phi: float) -> No
 def test_poisson_tail_and_its_negative_binomial_limit(mean: float) -> None:
     """The Poisson tail is exact, the limit of the negative binomial as phi goes to 0, and lighter above the mean."""
     for k in (1, 3, int(mean * 2) + 2):
-        below = sum(math.exp(-mean + j * math.log(mean) - math.lgamma(j + 1)) for j in range(k))
-        assert poisson_sf(k, mean) == pytest.approx(1.0 - below, rel=1e-9, abs=1e-14)
+        above = sum(math.exp(-mean + j * math.log(mean) - math.lgamma(j + 1)) for j in range(k, k + 2000))
+        assert poisson_sf(k, mean) == pytest.approx(above, rel=1e-9)
         assert nbinom_sf(k, mean, 1e-12) == pytest.approx(poisson_sf(k, mean), rel=1e-9)
     upper = int(mean * 2) + 2
     assert nbinom_sf(upper, mean, 0.5) > poisson_sf(upper, mean)
