@@ -29,6 +29,9 @@ _BLOCK_SELECTOR = (
 _MARKED_SELECTOR = _BLOCK_SELECTOR + ", br"
 _LOOSE_TEXT_TAGS = frozenset({"div", "section", "article", "main", "center"})
 _UNIT_SELECTOR = "p, pre, td, blockquote, li, dd, div, section, article, main, center, div > span, div > font"
+_UNIT_LINKED_SELECTOR = ", ".join(
+    f"{unit}:has(a)" for unit in ("p", "pre", "td", "blockquote", "li", "dd", "div > span", "div > font")
+)
 _MIN_UNIT = 25
 _SHORT_GOOD = 1500
 _SEED_POOL = 5
@@ -51,7 +54,7 @@ class Body:
     text: str
     paragraphs: int
     link_density: float  # share of the page's text inside links (measured only when little text was found)
-    page_text_length: int
+    page_text_length: int  # a lower bound (the chosen text) when an article-sized text was found
 
 
 def _detach(nodes: list[LexborNode]) -> None:
@@ -86,6 +89,7 @@ def _class_weight(node: LexborNode) -> float:
 def _text_units(body: LexborNode) -> list[tuple[LexborNode, str]]:
     """(container, text) for each paragraph-like block and each run of text sitting directly in a div."""
     units: list[tuple[LexborNode, str]] = []
+    linked = {node.mem_id for node in body.css(_UNIT_LINKED_SELECTOR)}
     for block in body.css(_UNIT_SELECTOR):
         if block.tag in _LOOSE_TEXT_TAGS:
             own = block.text(deep=False)
@@ -98,7 +102,7 @@ def _text_units(body: LexborNode) -> list[tuple[LexborNode, str]]:
         length = len(text.strip())
         if length < _MIN_UNIT:
             continue
-        if _link_length(block) > 0.5 * length:
+        if block.mem_id in linked and _link_length(block) > 0.5 * length:
             continue
         parent = block.parent
         if parent is not None:
@@ -174,8 +178,8 @@ def _pick_seed(candidates: dict[int, _Candidate]) -> _Candidate:
     best = ranked[0]
     best_score = -1e9
     for entry in ranked:
-        if entry.score <= 0:
-            continue
+        if entry.score <= 0 or entry.score + 25.0 <= best_score:
+            continue  # cannot win even with no links and a content class
         text_length = len(entry.node.text(deep=True).strip()) or 1
         density = _link_length(entry.node) / text_length
         final = entry.score * (1 - density) + _class_weight(entry.node)
@@ -260,9 +264,10 @@ def extract_body(tree: LexborHTMLParser) -> Body:
     if body is None:
         return Body("", 0, 0.0, 0)
     tree.strip_tags(_JUNK_TAGS)
-    page_length = len(body.text(deep=True).strip())
     candidates = _score_candidates(body)
     best_good = max((entry.good for entry in candidates.values()), default=0)
+    # Measuring the whole page's text is only worth it when no article-sized text was found.
+    page_length = best_good if best_good >= _SHORT_GOOD else len(body.text(deep=True).strip())
     # The page's link share only matters when little text was found (a section front?).
     link_share = _link_length(body) / page_length if page_length and best_good < _SHORT_GOOD else 0.0
     if candidates:

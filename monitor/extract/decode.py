@@ -47,11 +47,17 @@ def declared_charset(data: bytes) -> str | None:
 
 
 def utf8_bytes(data: bytes) -> bytes | None:
-    """The page's own bytes when they are UTF-8 (no BOM, declared UTF-8 or undeclared, and valid)."""
+    """The page's own bytes when they are UTF-8, so the parser can take them without a decode.
+
+    A page that declares UTF-8 is taken at its word, as browsers do (stray invalid bytes become U+FFFD
+    in the parser); an undeclared page qualifies only when its bytes are valid UTF-8.
+    """
     if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or data.startswith(codecs.BOM_UTF8):
         return None
     declared = declared_charset(data)
-    if declared not in (None, "utf-8"):
+    if declared == "utf-8":
+        return data
+    if declared is not None:
         return None
     try:
         data.decode("utf-8")

@@ -67,7 +67,8 @@ def _clean(text: str | None) -> str | None:
 
 
 _HEAD_QUERY = (
-    'meta[content], link[rel][href], script[type="application/ld+json" i], input[type="password" i], title'
+    'meta[content], link[rel][href], script[type="application/ld+json" i], input[type="password" i], '
+    'input[class*="publish" i][value], title'
 )
 
 
@@ -80,6 +81,7 @@ class _HeadNodes:
     scripts: list[LexborNode] = field(default_factory=list)
     title: LexborNode | None = None
     has_password: bool = False
+    publish_fields: list[str] = field(default_factory=list)
 
 
 def _head_nodes(tree: LexborHTMLParser) -> _HeadNodes:
@@ -97,7 +99,11 @@ def _head_nodes(tree: LexborHTMLParser) -> _HeadNodes:
             if found.title is None:
                 found.title = node
         else:
-            found.has_password = True
+            attrs = node.attributes
+            if (attrs.get("type") or "").lower() == "password":
+                found.has_password = True
+            else:
+                found.publish_fields.append(attrs.get("value") or "")
     return found
 
 
@@ -105,7 +111,7 @@ def _meta_map(metas: list[LexborNode]) -> dict[str, str]:
     """Lower-cased name/property/itemprop of each <meta> mapped to its first non-empty content."""
     found: dict[str, str] = {}
     for node in metas:
-        attrs = node.attrs
+        attrs = node.attributes
         content = attrs.get("content")
         if not content or not content.strip():
             continue
@@ -199,6 +205,8 @@ def _absolute(link: str | None, base: str | None) -> str | None:
     link = _clean(link)
     if link is None:
         return None
+    if link.startswith(("https://", "http://")) and " " not in link:
+        return link if len(link) > 8 and link[8:].strip("/") else None
     try:
         joined = urljoin(base, link) if base else link
         parts = urlsplit(joined)
@@ -213,7 +221,7 @@ def _link_hrefs(links: list[LexborNode]) -> dict[str, str]:
     """The href of the first <link> of each rel value (lower case)."""
     found: dict[str, str] = {}
     for node in links:
-        attrs = node.attrs
+        attrs = node.attributes
         href = attrs.get("href")
         if not href:
             continue
@@ -273,35 +281,63 @@ def _dom_date(tree: LexborHTMLParser) -> datetime | None:
     return None
 
 
+_AUTHOR_QUERY = (
+    '[itemprop="author"] [itemprop="name"], [rel~="author" i], [itemprop="author"], [class*="byline" i], '
+    '[class*="author" i]'
+)
+
+
+def _author_rank(attrs: dict[str, str | None]) -> int:
+    """How strongly a node found by _AUTHOR_QUERY marks a byline (0 strongest), from its own attributes."""
+    if attrs.get("itemprop") == "name":
+        return 0
+    if "author" in (attrs.get("rel") or "").lower().split():
+        return 1
+    if attrs.get("itemprop") == "author":
+        return 2
+    return 3 if "byline" in (attrs.get("class") or "").lower() else 4
+
+
 def _dom_author(tree: LexborHTMLParser) -> str | None:
-    """An author name from byline elements in the page body."""
-    for selector in ('[itemprop="author"] [itemprop="name"]', '[rel="author"]', '[itemprop="author"]',
-                     '[class*="byline" i]', '[class*="author" i]'):
-        node: LexborNode | None = tree.css_first(selector)
-        if node is not None:
-            found = _plausible_author(node.text(deep=True, separator=" "))
-            if found is not None and len(found) <= 80:
-                return found
+    """An author name from byline elements in the page body (one query, strongest kind of byline first)."""
+    ranked: list[tuple[int, int, LexborNode]] = []
+    for position, node in enumerate(tree.css(_AUTHOR_QUERY)):
+        ranked.append((_author_rank(node.attributes), position, node))
+    ranked.sort(key=lambda entry: (entry[0], entry[1]))
+    tried: set[int] = set()
+    for rank, _, node in ranked:
+        if rank in tried:
+            continue  # as before, only the first element of each kind is tried
+        tried.add(rank)
+        found = _plausible_author(node.text(deep=True, separator=" "))
+        if found is not None and len(found) <= 80:
+            return found
     return None
 
 
-_SCRIPT_DATE = re.compile(
-    r"""["'](?:datePublished|publishedDate|date_published|published_at|publishDate|pubDate|"""
+_SCRIPT_DATE_TEXT = (
+    r"""(?:datePublished|publishedDate|date_published|published_at|publishDate|pubDate|"""
     r"""article_publish_date|published_date)["']\s*:\s*["']([^"']{8,40})["']"""
 )
-_INPUT_DATE = re.compile(r"""class=["'][^"']*publish[^"']*["'][^>]*?value=["']([^"']{8,40})["']""")
+_SCRIPT_DATE = re.compile(_SCRIPT_DATE_TEXT)
+_SCRIPT_DATE_BYTES = re.compile(_SCRIPT_DATE_TEXT.encode("ascii"))
 
 
-def _script_date(source: bytes | str | None) -> datetime | None:
-    """A publication date written in inline JSON or hidden form fields of the raw page."""
-    if source is None:
-        return None
-    text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
-    for pattern in (_SCRIPT_DATE, _INPUT_DATE):
-        for match in pattern.finditer(text):
-            found = parse_date(match.group(1))
+def _script_date(source: bytes | str | None, fields: list[str]) -> datetime | None:
+    """A publication date written in inline JSON of the raw page or in hidden "publish" form fields."""
+    if source is not None:
+        if isinstance(source, bytes):
+            values = (match.group(1).decode("utf-8", "replace") for match in _SCRIPT_DATE_BYTES.finditer(source))
+        else:
+            values = (match.group(1) for match in _SCRIPT_DATE.finditer(source))
+        for value in values:
+            found = parse_date(value)
             if found is not None:
                 return found
+    for value in fields:
+        found = parse_date(value)
+        if found is not None:
+            return found
     return None
 
 
@@ -366,7 +402,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None, source: bytes | str |
     page.modified = page.modified or ld_modified
     page.published = choose_published(ld_published, meta_published, tree, url)
     if page.published is None or (page.published == date_from_url(url) and page.published.hour == 0):
-        page.published = _script_date(source) or page.published
+        page.published = _script_date(source, head.publish_fields) or page.published
 
     root = tree.root
     declared = root.attrs.get("lang") if root is not None and root.tag == "html" else None
