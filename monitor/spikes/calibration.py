@@ -54,70 +54,72 @@ class Dispersion:
 
 
 class TailCalibration:
-    """Peaks-over-threshold fit of the score tail; `threshold(alpha)` meets a per-bucket false-alarm rate.
+    """Declustered peaks-over-threshold fit of the score tail; `threshold(alpha)` spends the budget.
 
-    Exceedances of the reference level come in runs (overlapping windows see the same excursion), and
-    a run yields at most one alert, so the exceedance rate is multiplied by the extremal index theta:
-    the share of exceedances that start a new run (no exceedance in the previous `run_gap` buckets).
+    Exceedances of the reference level come in runs (overlapping windows see the same excursion) and a
+    run yields at most one alert, so the fit is over runs: their rate per bucket and the excess of each
+    run's peak (runs end after `run_gap` buckets below the reference). A run that alerted is censored at
+    the threshold it crossed. Both are shrunk towards the exact model (independent buckets, beta = 1).
     """
 
-    def __init__(self, reference_p: float, prior_exceedances: float, decay: float, run_gap: int) -> None:
+    def __init__(self, reference_p: float, prior_runs: float, decay: float, run_gap: int) -> None:
         self.reference = -math.log(reference_p)
         self._reference_p = reference_p
-        self._prior = prior_exceedances
+        self._prior = prior_runs
         self._decay = decay
         self._run_gap = run_gap
         self._since = run_gap
         self._buckets = 0.0
-        self._exceedances = 0.0
         self._runs = 0.0
-        self._uncensored = 0.0
-        self._excess = 0.0
+        self._peaks = 0.0  # completed uncensored runs
+        self._excess = 0.0  # summed peak excesses (censored runs at their threshold)
+        self._open: float | None = None  # peak excess of the run under way
+        self._censored = False
 
     def observe(self, score: float, censored_at: float | None = None) -> None:
         """Take in one ordinary bucket's score, or (censored_at set) a bucket that alerted at that threshold."""
         decay = self._decay
         self._buckets = self._buckets * decay + 1.0
-        self._exceedances *= decay
         self._runs *= decay
-        self._uncensored *= decay
+        self._peaks *= decay
         self._excess *= decay
         if censored_at is None and score <= self.reference:
             self._since += 1
+            if self._open is not None and self._since >= self._run_gap:
+                self._close()
             return
-        self._exceedances += 1.0
-        if self._since >= self._run_gap:
+        if self._open is None:
             self._runs += 1.0
-        self._since = 0
+            self._open = 0.0
         if censored_at is not None:
-            self._excess += max(0.0, censored_at - self.reference)
+            self._censored = True
+            self._open = max(self._open, censored_at - self.reference)
         else:
-            self._uncensored += 1.0
-            self._excess += score - self.reference
+            self._open = max(self._open, score - self.reference)
+        self._since = 0
 
     def skip(self) -> None:
-        """A bucket inside an episode: it neither counts nor breaks a run."""
+        """A bucket inside an episode: it neither counts nor ends a run."""
         self._since = 0
+
+    def _close(self) -> None:
+        assert self._open is not None
+        self._excess += self._open
+        if not self._censored:
+            self._peaks += 1.0
+        self._open = None
+        self._censored = False
 
     @property
     def beta(self) -> float:
-        """Mean excess over the reference level, relative to the exact model's 1 (never below 1)."""
-        return max(1.0, (self._excess + self._prior) / (self._uncensored + self._prior))
+        """Mean peak excess over the reference level, relative to the exact model's 1 (never below 1)."""
+        return max(1.0, (self._excess + self._prior) / (self._peaks + self._prior))
 
     @property
-    def exceedance_rate(self) -> float:
-        """How often scores pass the reference level (never below the exact model's rate)."""
-        pseudo_buckets = self._prior / self._reference_p
-        rate = (self._exceedances + self._prior) / (self._buckets + pseudo_buckets)
-        return max(self._reference_p, rate)
-
-    @property
-    def extremal_index(self) -> float:
-        """Share of exceedances that start a run (1 for independent buckets), shrunk towards 1."""
-        prior = 2.0
-        return min(1.0, (self._runs + prior) / (self._exceedances + prior))
+    def run_rate(self) -> float:
+        """Runs per bucket (the exact model with independent buckets: the reference p-value)."""
+        return (self._runs + self._prior) / (self._buckets + self._prior / self._reference_p)
 
     def threshold(self, alpha: float) -> float:
-        """The score above which a new run of exceedances should be that rare (probability alpha per bucket)."""
-        rate = self.extremal_index * self.exceedance_rate
-        return self.reference + self.beta * max(0.0, math.log(rate / alpha))
+        """The score a run's peak passes with probability alpha per bucket, on this series."""
+        return self.reference + self.beta * max(0.0, math.log(self.run_rate / alpha))
