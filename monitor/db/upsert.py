@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -12,16 +13,18 @@ from monitor.db.models import Base
 
 
 def _insert(session: Session, model: type[Base]) -> Any:
+    # Core inserts on the table: an ORM-enabled insert does not report which rows went in.
+    table = cast(Table, model.__table__)
     name = session.get_bind().dialect.name
-    return postgresql.insert(model) if name == "postgresql" else sqlite.insert(model)
+    return postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
 
 
 def insert_ignore(session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert rows, skipping those that violate a unique constraint; return how many were inserted."""
     if not rows:
         return 0
-    result = session.execute(_insert(session, model).values(list(rows)).on_conflict_do_nothing())
-    return int(getattr(result, "rowcount", 0) or 0)
+    statement = _insert(session, model).values(list(rows)).on_conflict_do_nothing().returning(literal(1))
+    return len(session.execute(statement).all())
 
 
 def increment(session: Session, model: type[Base], key: Mapping[str, Any], column: str, by: int = 1) -> None:
