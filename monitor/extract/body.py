@@ -152,15 +152,24 @@ def _chain(start: LexborNode, body_id: int, chains: dict[int, _Chain | None]) ->
 
 def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
     """Score each ancestor of text units: decayed comma/length score, and total good text beneath."""
+    # Units sharing a container (the paragraphs of one story) are summed first, then walked up once.
+    per_container: dict[int, tuple[LexborNode, float, int]] = {}
+    for container, text in _text_units(body):
+        length = len(text.strip())
+        score = 1.0 + len(_COMMAS.findall(text)) + min(length // 100, 3)
+        key = container.mem_id
+        known = per_container.get(key)
+        if known is None:
+            per_container[key] = (container, score, length)
+        else:
+            per_container[key] = (container, known[1] + score, known[2] + length)
     candidates: dict[int, _Candidate] = {}
     chains: dict[int, _Chain | None] = {}
     body_id = body.mem_id
-    for container, text in _text_units(body):
+    for container, score, length in per_container.values():
         chain = _chain(container, body_id, chains)
         if not chain:
             continue
-        length = len(text.strip())
-        score = 1.0 + len(_COMMAS.findall(text)) + min(length // 100, 3)
         for level, (key, node) in enumerate(chain):
             entry = candidates.get(key)
             if entry is None:

@@ -327,6 +327,12 @@ def _script_date(source: bytes | str | None, fields: list[str]) -> datetime | No
     """A publication date written in inline JSON of the raw page or in hidden "publish" form fields."""
     if source is not None:
         if isinstance(source, bytes):
+            if b"ublish" not in source and b"pubDate" not in source:
+                source = None  # none of the keys can occur: skip the regular expression
+        elif "ublish" not in source and "pubDate" not in source:
+            source = None
+    if source is not None:
+        if isinstance(source, bytes):
             values = (match.group(1).decode("utf-8", "replace") for match in _SCRIPT_DATE_BYTES.finditer(source))
         else:
             values = (match.group(1) for match in _SCRIPT_DATE.finditer(source))
