@@ -134,6 +134,7 @@ def run_synthetic(methods: dict[str, Alerter], streams: int, seed: int) -> dict[
     """Score each method on `streams` seeded synthetic streams; prints a breakdown by base rate."""
     totals = {name: Score() for name in methods}
     by_rate: dict[str, dict[str, Score]] = {name: {} for name in methods}
+    by_size: dict[str, dict[str, Score]] = {name: {} for name in methods}
     seconds = dict.fromkeys(methods, 0.0)
     for number in range(streams):
         stream = generate_stream(seed + number)
@@ -147,12 +148,29 @@ def run_synthetic(methods: dict[str, Alerter], streams: int, seed: int) -> dict[
             result = score(alerts, windows, scored_from)
             totals[name].add(result)
             by_rate[name].setdefault(band, Score()).add(result)
+            for burst, window in zip(stream.bursts, windows, strict=True):
+                size = _size_band(burst.expected_excess)
+                found = score(alerts, [window], scored_from)
+                by_size[name].setdefault(size, Score()).add(Score(found.found, 1, 0, found.delays))
     for name in methods:
         print(f"  {name:<18} {totals[name].line()}   ({seconds[name]:.1f} s)")
         for band in ("0.05-0.3/h", "0.3-1/h", "1-4/h"):
             if band in by_rate[name]:
                 print(f"      base {band:<11} {by_rate[name][band].line()}")
+        recalls = ", ".join(
+            f"{size}: {by_size[name][size].found}/{by_size[name][size].windows}"
+            for size in _SIZES
+            if size in by_size[name]
+        )
+        print(f"      bursts found by expected extra stories: {recalls}")
     return totals
+
+
+_SIZES = ("6-12", "12-30", "30+")
+
+
+def _size_band(excess: float) -> str:
+    return _SIZES[0] if excess < 12 else (_SIZES[1] if excess < 30 else _SIZES[2])
 
 
 def run_nab(methods: dict[str, Alerter]) -> dict[str, Score]:

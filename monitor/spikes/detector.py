@@ -67,9 +67,9 @@ class DetectorSettings:
     dispersion_prior: float = 0.1
     dispersion_prior_precision: float = 100.0
     dispersion_clip: float = 4.0
-    # Tail calibration: reference p-value for peaks over threshold and the prior's weight in exceedances.
+    # Tail calibration: reference p-value for peaks over threshold, and the prior's weight in runs.
     tail_reference_p: float = 0.01
-    tail_prior_exceedances: float = 10.0
+    tail_prior_runs: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ class _Replay:
         }
         self.hold_buckets = max(1, round(settings.hold_down / bucket))
         self.tail = TailCalibration(
-            settings.tail_reference_p, settings.tail_prior_exceedances, decay, run_gap=self.hold_buckets
+            settings.tail_reference_p, settings.tail_prior_runs, decay, run_gap=self.hold_buckets
         )
         self.alpha = settings.false_alarms_per_30_days * (bucket / _MONTH)
         self.warm_until = first + settings.warmup
