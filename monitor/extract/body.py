@@ -258,6 +258,8 @@ def _paragraphs(text: str) -> list[str]:
     """Split marked-up text into clean paragraphs (lines kept where the page had <br>)."""
     result: list[str] = []
     for chunk in text.replace("\u200b", "").split(_PARA):
+        if not chunk or chunk.isspace():
+            continue
         if _LINE in chunk:
             para = "\n".join(joined for line in chunk.split(_LINE) if (joined := " ".join(line.split())))
         else:

@@ -67,7 +67,8 @@ def _clean(text: str | None) -> str | None:
 
 
 _HEAD_QUERY = (
-    'meta[content], link[rel][href], script[type="application/ld+json" i], input[type="password" i], '
+    'meta[content], link[rel~="canonical" i][href], link[rel~="amphtml" i][href], '
+    'script[type="application/ld+json" i], input[type="password" i], '
     'input[class*="publish" i][value], title'
 )
 
@@ -315,32 +316,38 @@ def _dom_author(tree: LexborHTMLParser) -> str | None:
     return None
 
 
-_SCRIPT_DATE_TEXT = (
-    r"""(?:datePublished|publishedDate|date_published|published_at|publishDate|pubDate|"""
+# Inline-JSON keys holding a publication date. Scanning a whole page for an alternation of keys is slow, so a
+# pattern with a literal start ("ublish", "pubDate") finds the places, and the full pattern checks each one.
+_KEYS_TEXT = (
+    r"""["'](?:datePublished|publishedDate|date_published|published_at|publishDate|pubDate|"""
     r"""article_publish_date|published_date)["']\s*:\s*["']([^"']{8,40})["']"""
 )
-_SCRIPT_DATE = re.compile(_SCRIPT_DATE_TEXT)
-_SCRIPT_DATE_BYTES = re.compile(_SCRIPT_DATE_TEXT.encode("ascii"))
+_SPOT_TEXT = r"""(?:ublish|pubDate)\w{0,8}["']\s*:"""
+_KEYS = re.compile(_KEYS_TEXT)
+_SPOT = re.compile(_SPOT_TEXT)
+_KEYS_BYTES = re.compile(_KEYS_TEXT.encode("ascii"))
+_SPOT_BYTES = re.compile(_SPOT_TEXT.encode("ascii"))
+
+
+def _script_date_values(source: bytes | str) -> list[str]:
+    """Values of the publication-date keys written in inline JSON anywhere in the raw page, in page order."""
+    values: list[str] = []
+    if isinstance(source, bytes):
+        for spot in _SPOT_BYTES.finditer(source):
+            found = _KEYS_BYTES.search(source, max(0, spot.start() - 14), spot.end() + 50)
+            if found is not None and found.start() < spot.start():
+                values.append(found.group(1).decode("utf-8", "replace"))
+    else:
+        for spot in _SPOT.finditer(source):
+            text_match = _KEYS.search(source, max(0, spot.start() - 14), spot.end() + 50)
+            if text_match is not None and text_match.start() < spot.start():
+                values.append(text_match.group(1))
+    return values
 
 
 def _script_date(source: bytes | str | None, fields: list[str]) -> datetime | None:
     """A publication date written in inline JSON of the raw page or in hidden "publish" form fields."""
-    if source is not None:
-        if isinstance(source, bytes):
-            if b"ublish" not in source and b"pubDate" not in source:
-                source = None  # none of the keys can occur: skip the regular expression
-        elif "ublish" not in source and "pubDate" not in source:
-            source = None
-    if source is not None:
-        if isinstance(source, bytes):
-            values = (match.group(1).decode("utf-8", "replace") for match in _SCRIPT_DATE_BYTES.finditer(source))
-        else:
-            values = (match.group(1) for match in _SCRIPT_DATE.finditer(source))
-        for value in values:
-            found = parse_date(value)
-            if found is not None:
-                return found
-    for value in fields:
+    for value in (_script_date_values(source) if source is not None else []) + fields:
         found = parse_date(value)
         if found is not None:
             return found
