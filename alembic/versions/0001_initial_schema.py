@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 04:30:05.099788
+Create Date: 2026-11-25 04:39:21.430895
 """
 
 from collections.abc import Sequence
@@ -42,6 +42,9 @@ def upgrade() -> None:
         sa.Column("failing_since", monitor.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", monitor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("publish_rate", sa.Float(), nullable=True),
+        sa.Column("hub_url", sa.Text(), nullable=True),
+        sa.Column("topic_url", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feeds")),
         sa.UniqueConstraint("name", name=op.f("uq_feeds_name")),
     )
@@ -164,6 +167,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("story_id", "watchlist", name=op.f("uq_mentions_story_id")),
     )
     op.create_table(
+        "websub_subscriptions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("feed_id", sa.Integer(), nullable=False),
+        sa.Column("hub_url", sa.Text(), nullable=False),
+        sa.Column("topic_url", sa.Text(), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("secret", sa.String(length=128), nullable=False),
+        sa.Column("state", sa.String(length=12), nullable=False),
+        sa.Column("requested_at", monitor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("verified_at", monitor.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_expires_at", monitor.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_push_at", monitor.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("pushes", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["feed_id"], ["feeds.id"], name=op.f("fk_websub_subscriptions_feed_id_feeds"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_websub_subscriptions")),
+        sa.UniqueConstraint("feed_id", name=op.f("uq_websub_subscriptions_feed_id")),
+        sa.UniqueConstraint("token", name=op.f("uq_websub_subscriptions_token")),
+    )
+    op.create_table(
         "delivery_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("alert_id", sa.Integer(), nullable=False),
@@ -225,6 +250,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_delivery_attempts_alert_id"))
 
     op.drop_table("delivery_attempts")
+    op.drop_table("websub_subscriptions")
     op.drop_table("mentions")
     with op.batch_alter_table("articles", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_articles_story_id"))

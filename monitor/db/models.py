@@ -58,6 +58,31 @@ class Feed(Base):
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Adaptive scheduling: smoothed entries per day seen in the feed (None until dated entries are seen).
+    publish_rate: Mapped[float | None] = mapped_column(Float)
+    # WebSub: the hub and topic (rel=self) the feed advertises; the daemon subscribes when it has a public URL.
+    hub_url: Mapped[str | None] = mapped_column(Text)
+    topic_url: Mapped[str | None] = mapped_column(Text)
+
+
+class WebSubSubscription(Base):
+    """A WebSub subscription of one feed at its hub; the callback path carries ``token``, pushes are signed with ``secret``."""
+
+    __tablename__ = "websub_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), unique=True)
+    hub_url: Mapped[str] = mapped_column(Text)
+    topic_url: Mapped[str] = mapped_column(Text)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(12), default="requested")  # requested, active, denied, failed
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pushes: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Entry(Base):
