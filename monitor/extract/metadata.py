@@ -338,9 +338,9 @@ def _script_date_values(source: bytes | str) -> list[str]:
             if found is not None and found.start() < spot.start():
                 values.append(found.group(1).decode("utf-8", "replace"))
     else:
-        for spot in _SPOT.finditer(source):
-            text_match = _KEYS.search(source, max(0, spot.start() - 14), spot.end() + 50)
-            if text_match is not None and text_match.start() < spot.start():
+        for text_spot in _SPOT.finditer(source):
+            text_match = _KEYS.search(source, max(0, text_spot.start() - 14), text_spot.end() + 50)
+            if text_match is not None and text_match.start() < text_spot.start():
                 values.append(text_match.group(1))
     return values
 
