@@ -93,6 +93,16 @@ class FetchSettings(_Section):
     min_interval: Duration = timedelta(minutes=5)
     max_interval: Duration = timedelta(hours=24)
     max_entries_per_poll: int = Field(default=200, ge=1)
+    # Who to contact about this crawler; appended to the User-Agent as "(+URL)" when user_agent is left unset.
+    contact_url: HttpUrl | None = None
+    robots: bool = True  # honour robots.txt (and its Crawl-delay) for article pages
+    http2: bool = True
+
+    def agent(self) -> str:
+        """The User-Agent sent: ``user_agent`` as configured, or the product token with the contact URL."""
+        if "user_agent" in self.model_fields_set or self.contact_url is None:
+            return self.user_agent
+        return f"{self.user_agent.split(' ', 1)[0]} (+{self.contact_url})"
 
 
 class FeedSettings(_Section):
@@ -163,6 +173,20 @@ class DaemonSettings(_Section):
     tick: Duration = timedelta(seconds=15)
     shutdown_grace: Duration = timedelta(seconds=30)
     jitter: float = Field(default=0.1, ge=0, le=0.5)
+    # The daemon's HTTP server (GET /health, WebSub callbacks): "HOST:PORT", or "" for none.
+    http: str = "127.0.0.1:8470"
+    # The base URL hubs reach the daemon's HTTP server at; WebSub subscriptions are made only when set.
+    public_url: HttpUrl | None = None
+    websub_lease: Duration = timedelta(days=7)
+
+    @field_validator("http")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        if value:
+            host, _, port = value.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"expected HOST:PORT such as '127.0.0.1:8470' (or \"\" for none), got {value!r}")
+        return value
 
 
 class Settings(_Section):
