@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 04:39:21.430895
+Create Date: 2026-11-25 04:39:34.588591
 """
 
 from collections.abc import Sequence
@@ -77,6 +77,8 @@ def upgrade() -> None:
         sa.Column("peak", sa.Float(), nullable=False),
         sa.Column("window_seconds", sa.Integer(), nullable=False),
         sa.Column("created_at", monitor.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_alerted_at", monitor.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminders", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_spikes")),
         sa.UniqueConstraint("watchlist", "started_at", name=op.f("uq_spikes_watchlist")),
     )
@@ -103,8 +105,13 @@ def upgrade() -> None:
         sa.Column("created_at", monitor.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("next_attempt_at", monitor.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("claimed_until", monitor.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_by", sa.String(length=40), nullable=True),
+        sa.Column("group_id", sa.Integer(), nullable=True),
         sa.Column("sent_at", monitor.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["group_id"], ["alerts.id"], name=op.f("fk_alerts_group_id_alerts"), ondelete="SET NULL"
+        ),
         sa.ForeignKeyConstraint(
             ["spike_id"], ["spikes.id"], name=op.f("fk_alerts_spike_id_spikes"), ondelete="SET NULL"
         ),

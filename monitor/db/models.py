@@ -211,6 +211,10 @@ class Spike(Base):
     peak: Mapped[float] = mapped_column(Float)
     window_seconds: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When an alert about this episode last went to the outbox (None: never, e.g. held back by a cooldown),
+    # and how many "still spiking" reminders followed the first one.
+    last_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminders: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Alert(Base):
@@ -221,16 +225,18 @@ class Alert(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # spike, escalation, feed_health, test
+    kind: Mapped[str] = mapped_column(String(20))  # spike.opened, spike.escalated, spike.ongoing, feed.*, digest
     channel: Mapped[str] = mapped_column(String(200))
     spike_id: Mapped[int | None] = mapped_column(ForeignKey("spikes.id", ondelete="SET NULL"))
     subject: Mapped[str] = mapped_column(Text)
     payload: Mapped[str] = mapped_column(Text)  # JSON document
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, sent, failed
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, sent, failed, grouped
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(40))  # the claim's token; a record needs it to match
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))  # sent within
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 
