@@ -125,6 +125,10 @@ class WatchlistSettings(_Section):
     name: str = Field(min_length=1)
     terms: list[str] = Field(min_length=1)
     exclude: list[str] = []
+    # A new episode starting within `cooldown` of this watchlist's last alert is recorded but not sent;
+    # an episode still under way is re-sent as a reminder every `repeat` ("0s": never).
+    cooldown: Duration = timedelta(hours=3)
+    repeat: Duration = timedelta(0)
 
 
 class SpikeSettings(_Section):
@@ -134,9 +138,41 @@ class SpikeSettings(_Section):
     false_alarms_per_30_days: float = Field(default=1.0, gt=0)
 
 
+def _clock_time(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a time of day such as '07:30'")
+    hours, _, minutes = value.strip().partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
+        raise ValueError(f"invalid time of day {value!r}: expected HH:MM, e.g. '07:30'")
+    return f"{int(hours):02d}:{minutes}"
+
+
+ClockTime = Annotated[str, BeforeValidator(_clock_time)]
+
+
 class _ChannelBase(_Section):
     name: str | None = None
     watchlists: list[str] = []
+    # Spike alerts below this severity are not sent here (see README, "Alerts": severity).
+    min_severity: Literal["low", "medium", "high"] = "low"
+    # Held alerts go out when the quiet hours end; times are in `timezone` (an IANA name).
+    quiet_hours: tuple[ClockTime, ClockTime] | None = None
+    timezone: str = "UTC"
+    # Digest mode: no spike alert of its own, one message a day at `digest_at` summarising the day.
+    digest: bool = False
+    digest_at: ClockTime = "08:00"
+    feed_health: bool = True  # operator alerts about failing or silent feeds
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: expected an IANA name such as 'Asia/Kabul'") from None
+        return value
 
     def secret(self, env_name: str | None) -> str | None:
         return os.environ.get(env_name) if env_name else None
@@ -161,12 +197,26 @@ class EmailChannel(_ChannelBase):
     timeout: Duration = timedelta(seconds=30)
 
 
-Channel = Annotated[WebhookChannel | EmailChannel, Field(discriminator="kind")]
+class AppriseChannel(_ChannelBase):
+    kind: Literal["apprise"]
+    url_env: str = Field(min_length=1)  # names the variable holding the Apprise URL (it carries tokens)
+    timeout: Duration = timedelta(seconds=10)
+
+
+Channel = Annotated[WebhookChannel | EmailChannel | AppriseChannel, Field(discriminator="kind")]
 
 
 class AlertSettings(_Section):
     max_age: Duration = timedelta(hours=24)
     deliver_every: Duration = timedelta(seconds=15)
+    retry_first: Duration = timedelta(seconds=30)  # backoff doubles from here, with jitter
+    retry_max: Duration = timedelta(hours=1)
+    lease: Duration = timedelta(minutes=5)  # a claimed alert is left alone this long by other daemons
+    group_window: Duration = timedelta(minutes=2)  # spikes sharing stories within it go out as one message
+    feed_failing_after: Duration = timedelta(hours=6)  # operator alert for a feed failing this long
+    feed_silent_factor: float = Field(default=8.0, gt=1)  # ... or silent this many times its usual gap
+    feed_silent_min: Duration = timedelta(days=2)  # ... and at least this long
+    feed_recovery: bool = True  # a notice when a feed reported failing or silent is back
 
 
 class DaemonSettings(_Section):
@@ -266,7 +316,7 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("webhook", "email") and out.startswith("channels"):
+        elif part in ("webhook", "email", "apprise") and out.startswith("channels"):
             continue  # the discriminated union adds the kind to the path; the operator did not write it
         else:
             out += f".{part}" if out else str(part)
@@ -298,7 +348,7 @@ def _message(path: Path | str, error: dict[str, Any]) -> str:
 
 def _check_secrets(settings: Settings, path: Path | str, environ: Mapping[str, str]) -> None:
     for index, channel in enumerate(settings.channels):
-        env_key = "secret_env" if isinstance(channel, WebhookChannel) else "password_env"
+        env_key = {"webhook": "secret_env", "email": "password_env", "apprise": "url_env"}[channel.kind]
         env_name = getattr(channel, env_key)
         if env_name and not environ.get(env_name):
             raise ConfigError(
