@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from monitor.db.fingerprint_index import NearMatch, SqlFingerprintIndex
+from monitor.db.fingerprint_index import NearMatch, SqlFingerprintIndex, lock_index
 from monitor.db.models import Article, Fingerprint, KeywordCount, Mention, Story
 from monitor.db.upsert import increment, insert_ignore
 from monitor.dedup.exact import content_hash
@@ -81,6 +81,7 @@ class Ingestor:
         if known is not None:
             return Ingested(known.id, known.story_id, new=False, method="url")
 
+        lock_index(session)  # the check and the insert below run one transaction at a time (PostgreSQL)
         now = self.clock()
         published = doc.published_at if doc.published_at and doc.published_at <= now else None
         digest = content_hash(doc.text)

@@ -1,12 +1,25 @@
-"""The repost index in the database: fingerprint -> original article, read with one indexed query."""
+"""The repost index in the database: fingerprint -> original article, read with one indexed query.
+
+Concurrent writers. Deciding "original or repost" and storing the answer must not interleave between two
+transactions, or two reposts of one story arriving together could each find no original and both become one.
+SQLite serialises writers already (every transaction is ``BEGIN IMMEDIATE``). On PostgreSQL, :func:`lock_index`
+takes one transaction-level advisory lock before the check; it is held until commit, so the check-and-insert
+runs one transaction at a time across every process sharing the database, and the rule of
+``monitor.ingest`` (the earliest-published copy is the original, the first stored among equals) decides alone.
+A lock keyed on the text instead (say its lowest fingerprints) cannot guarantee this: an excerpt and the full
+text, or two different cuts of one article, need not share any key chosen in advance, and locking every
+fingerprint takes hundreds of locks per article. The ingest transaction lasts milliseconds, far below any
+feed's rate of new articles, so one lock costs no throughput that matters.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from monitor.db.models import Article, Fingerprint, MetaValue
@@ -17,6 +30,35 @@ from monitor.dedup.verdict import DedupSettings, check_print
 
 PARAMS_KEY = "fingerprint_params"
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
+#: The PostgreSQL advisory lock serialising repost checks with their inserts (any fixed 64-bit number).
+INDEX_LOCK_KEY = 0x6D6F6E69746F7201
+
+
+def params_record() -> str:
+    """The fingerprint method's parameters as stored in the ``meta`` table (JSON, sorted keys)."""
+    return json.dumps(asdict(PARAMS), sort_keys=True)
+
+
+def lock_index(session: Session) -> None:
+    """Serialise the duplicate check and the insert that follows it, until the transaction ends.
+
+    A no-op on SQLite, whose ``BEGIN IMMEDIATE`` transactions already run one writer at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDEX_LOCK_KEY})
+
+
+def stored_params(session: Session) -> str | None:
+    """The parameters recorded with the stored fingerprints (None when nothing was indexed yet)."""
+    return session.execute(select(MetaValue.value).where(MetaValue.key == PARAMS_KEY)).scalar()
+
+
+def index_is_current(session: Session) -> bool:
+    """Whether the stored fingerprints were made with the current method (or none are stored yet)."""
+    recorded = stored_params(session)
+    if recorded is None:
+        return session.execute(select(Fingerprint.hash).limit(1)).first() is None
+    return recorded == params_record()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +137,16 @@ class SqlFingerprintIndex:
             .where(Article.id == article_id)
             .values(fingerprint_count=len(text_print.fingerprints), shingle_count=len(text_print.shingles))
         )
-        insert_ignore(self.session, MetaValue, [{"key": PARAMS_KEY, "value": repr(PARAMS)}])
+        insert_ignore(self.session, MetaValue, [{"key": PARAMS_KEY, "value": params_record()}])
 
 
-__all__ = ["NearMatch", "SqlFingerprintIndex", "analyse"]
+__all__ = [
+    "INDEX_LOCK_KEY",
+    "NearMatch",
+    "SqlFingerprintIndex",
+    "analyse",
+    "index_is_current",
+    "lock_index",
+    "params_record",
+    "stored_params",
+]
