@@ -1,13 +1,13 @@
 """Running estimates that keep the detector honest on real data: dispersion and the tail of the scores.
 
-`Dispersion` fits the negative binomial phi of window sums by moments, with bounded influence.
+`Dispersion` fits the negative binomial phi of window sums, with bounded influence.
 `TailCalibration` turns the false-alarm budget into a score threshold. A score is -ln(p) of the
-negative binomial test; were the model exact, P(score > x) = exp(-x) and the threshold would simply be
--ln(alpha). Real counts have heavier tails than any fitted negative binomial (mis-estimated seasonality,
-bursts of reposts, events nobody labels), so the threshold is set by peaks over threshold: scores above a
-reference level u are modelled as u + exponential excesses with mean beta, fitted on the series' own
-ordinary buckets (censored at the threshold for buckets that alerted), and shrunk towards the exact
-model (beta = 1, nominal rate at u). The calibration only ever raises the threshold above -ln(alpha).
+negative binomial test; were the model exact and the buckets independent, P(score > x) = exp(-x) and
+the threshold would simply be -ln(alpha). Real counts have heavier tails than any fitted negative
+binomial (mis-estimated seasonality, bursts of reposts, events nobody labels) and overlapping windows
+make exceedances come in runs, so the threshold comes from peaks over threshold on declustered runs:
+the rate of runs above a reference level u, and an exponential fit (mean beta) to the excess of each
+run's peak, learnt on the series' own history and shrunk towards the exact model.
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ class DetectorSettings:
 
     # Expected false alerts per watchlist per 30 days.
     false_alarms_per_30_days: float = 1.0
-    # Fewest stories in the alerting window, and the least ratio of observed to expected.
+    # Fewest stories in the alerting window, and the least ratio of observed to expected (a spike is at
+    # least 3x the usual count, the smallest burst the evaluation plants).
     min_count: int = 3
     min_ratio: float = 3.0
     # Candidate windows; the pooled window is the shortest expected to hold `window_expected` stories.
@@ -74,7 +75,13 @@ class DetectorSettings:
 
 @dataclass(frozen=True)
 class Episode:
-    """One spike: when it started, fired, escalated and ended (None while open)."""
+    """One spike episode.
+
+    start: first bucket of the alerting window counting above expectation; alerted_at: the bucket whose
+    data made it fire; end: the first ordinary bucket, known once the hold-down has passed (None while
+    open); observed/expected: the window count at the alert and its expectation; peak: the highest window
+    count since; escalated_at: when the window count first reached twice `observed`; window: its length.
+    """
 
     start: datetime
     end: datetime | None
