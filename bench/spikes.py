@@ -163,6 +163,8 @@ def run_synthetic(methods: dict[str, Alerter], streams: int, seed: int) -> dict[
             if size in by_size[name]
         )
         print(f"      bursts found by expected extra stories: {recalls}")
+        per_month = totals[name].false / (streams * 56 / 30)
+        print(f"      false alerts per watchlist per 30 days: {per_month:.2f}")
     return totals
 
 
