@@ -39,6 +39,7 @@ class Site:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str, int]] = []
+        self.request_headers: list[dict[str, str]] = []  # each request's headers (lower-cased names)
         self.lock = threading.Lock()
         self.base = ""
 
@@ -78,6 +79,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
         def _send(self, status: int, body: bytes, ctype: str | None, headers: dict[str, str]) -> None:
             with site.lock:
                 site.requests.append(("GET", self.path, status))
+                site.request_headers.append({k.lower(): v for k, v in self.headers.items()})
             self.send_response(status)
             if ctype:
                 self.send_header("Content-Type", ctype)

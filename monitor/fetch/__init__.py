@@ -3,6 +3,7 @@
 from monitor.fetch.client import Fetcher, FetchResult
 from monitor.fetch.errors import (
     FetchBlocked,
+    FetchDisallowed,
     FetchError,
     FetchHTTPError,
     FetchNetworkError,
@@ -13,6 +14,7 @@ from monitor.fetch.errors import (
 
 __all__ = [
     "FetchBlocked",
+    "FetchDisallowed",
     "FetchError",
     "FetchHTTPError",
     "FetchNetworkError",

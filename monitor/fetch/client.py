@@ -1,4 +1,8 @@
-"""The one HTTP client: timeouts, size caps, conditional GET, guarded redirects, per-host politeness."""
+"""The one HTTP client: timeouts, size caps, conditional GET, guarded redirects, per-host politeness.
+
+Connections go through ``monitor.fetch.transport`` (the address guard at connect time, pinned to the
+checked address; a deadline on every read). Article pages also pass robots.txt (``robots=True``).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,10 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from monitor.config import FetchSettings
-from monitor.fetch.addresses import check_url
+from monitor.fetch.addresses import check_scheme
 from monitor.fetch.errors import (
+    FetchBlocked,
+    FetchDisallowed,
     FetchError,
     FetchHTTPError,
     FetchNetworkError,
@@ -23,6 +29,8 @@ from monitor.fetch.errors import (
     FetchTimeout,
     FetchTooLarge,
 )
+from monitor.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
+from monitor.fetch.transport import guarded_transport, set_deadline
 
 REDIRECTS = (301, 302, 303, 307, 308)
 PERMANENT = (301, 308)
@@ -79,12 +87,21 @@ class Fetcher:
             write=settings.read_timeout.total_seconds(),
             pool=settings.total_timeout.total_seconds(),
         )
+        limits = httpx.Limits(max_connections=max(10, settings.concurrency * 2), max_keepalive_connections=20)
+        self.user_agent = settings.agent()
+        self.robots_agent = self.user_agent.split("/", 1)[0].split()[0]
         self._client = httpx.Client(
             timeout=timeout,
             follow_redirects=False,
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=max(10, settings.concurrency * 2), max_keepalive_connections=20),
+            headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
+            transport=guarded_transport(
+                allow_private=settings.allow_private_addresses,
+                allowed=settings.allowed_networks,
+                http2=settings.http2,
+                limits=limits,
+            ),
         )
+        self.robots = RobotsCache(self._load_robots)
         self._gates: dict[str, _HostGate] = defaultdict(
             lambda: _HostGate(threading.Semaphore(settings.per_host_concurrency))
         )
@@ -110,8 +127,13 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str = "*/*",
+        robots: bool = False,
+        max_bytes: int | None = None,
     ) -> FetchResult:
-        """GET a URL, following redirects through the address guard; raise a FetchError on failure."""
+        """GET a URL, following redirects through the address guard; raise a FetchError on failure.
+
+        ``robots``: refuse (FetchDisallowed) URLs the site's robots.txt disallows, and keep its Crawl-delay.
+        """
         started = time.monotonic()
         deadline = started + self.settings.total_timeout.total_seconds()
         headers = {"Accept": accept}
@@ -124,9 +146,12 @@ class Fetcher:
         still_permanent = True
         seen: set[str] = set()
         for _hop in range(self.settings.max_redirects + 1):
-            check_url(current, self.settings.allow_private_addresses, self.settings.allowed_networks)
+            check_scheme(current)
+            delay = self.settings.per_host_delay.total_seconds()
+            if robots and self.settings.robots:
+                delay = max(delay, self._check_robots(current))
             seen.add(current)
-            status, response_headers, body = self._one(current, headers, deadline)
+            status, response_headers, body = self._one("GET", current, headers, deadline, delay, max_bytes)
             if status in REDIRECTS and "location" in response_headers:
                 target = urljoin(current, response_headers["location"].strip())
                 if urlsplit(target).scheme not in ("http", "https"):
@@ -147,22 +172,70 @@ class Fetcher:
             return FetchResult(current, status, response_headers, body, elapsed, permanent)
         raise FetchRedirectError(url, f"more than {self.settings.max_redirects} redirects")
 
-    def _one(self, url: str, headers: dict[str, str], deadline: float) -> tuple[int, dict[str, str], bytes]:
+    def post_form(self, url: str, data: dict[str, str]) -> FetchResult:
+        """POST a form (no redirects followed), e.g. a WebSub subscription request; raise a FetchError on failure."""
+        check_scheme(url)
+        started = time.monotonic()
+        deadline = started + self.settings.total_timeout.total_seconds()
+        delay = self.settings.per_host_delay.total_seconds()
+        status, headers, body = self._one("POST", url, {}, deadline, delay, 64 * 1024, data)
+        if status >= 400:
+            raise FetchHTTPError(url, status, parse_retry_after(headers.get("retry-after")))
+        return FetchResult(url, status, headers, body, time.monotonic() - started)
+
+    def _check_robots(self, url: str) -> float:
+        """Raise FetchDisallowed when robots.txt refuses ``url``; else the site's Crawl-delay (capped at 60 s)."""
+        answer = self.robots.answer(url)
+        if not answer.allows(url, self.robots_agent):
+            if answer.rules is None:
+                raise FetchDisallowed(url, answer.note, retryable=True)
+            raise FetchDisallowed(url, "robots.txt disallows this URL", retryable=False)
+        return min(answer.crawl_delay(self.robots_agent) or 0.0, 60.0)
+
+    def _load_robots(self, url: str) -> tuple[int | None, bytes]:
+        try:
+            result = self.get(url, accept="text/plain", max_bytes=MAX_ROBOTS_BYTES)
+        except FetchHTTPError as exc:
+            return exc.status, b""
+        except FetchTooLarge:
+            return 200, b""  # oversized: nothing read is trusted, so nothing is disallowed by it
+        except FetchError:
+            return None, b""
+        return result.status, result.body
+
+    def _one(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        delay: float,
+        max_bytes: int | None = None,
+        form: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
         host = urlsplit(url).netloc.lower()
         gate = self._gate(host)
-        delay = self.settings.per_host_delay.total_seconds()
         with gate.semaphore:
             with gate.lock:
                 wait = gate.next_start - time.monotonic()
                 gate.next_start = max(gate.next_start, time.monotonic()) + delay
             if wait > 0:
                 time.sleep(wait)
-            return self._request(url, headers, deadline)
+            return self._request(method, url, headers, deadline, max_bytes, form)
 
-    def _request(self, url: str, headers: dict[str, str], deadline: float) -> tuple[int, dict[str, str], bytes]:
-        cap = self.settings.max_body_bytes
+    def _request(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        max_bytes: int | None,
+        form: dict[str, str] | None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        cap = min(max_bytes or self.settings.max_body_bytes, self.settings.max_body_bytes)
+        set_deadline(deadline)
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with self._client.stream(method, url, headers=headers, data=form) as response:
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 if response.status_code in REDIRECTS or response.status_code == 304 or response.status_code >= 400:
                     return response.status_code, response_headers, b""
@@ -171,6 +244,8 @@ class Fetcher:
                     raise FetchTooLarge(url, f"body of {int(declared):,} bytes exceeds the {cap:,}-byte cap")
                 body = _read_capped(response, url, cap, deadline)
                 return response.status_code, response_headers, body
+        except FetchBlocked as exc:
+            raise FetchBlocked(url, exc.reason) from None
         except FetchError:
             raise
         except httpx.TimeoutException as exc:
@@ -181,6 +256,8 @@ class Fetcher:
             raise FetchNetworkError(url, f"network error: {exc or type(exc).__name__}") from None
         except httpx.HTTPError as exc:
             raise FetchNetworkError(url, f"HTTP error: {exc or type(exc).__name__}") from None
+        finally:
+            set_deadline(None)
 
 
 def _read_capped(response: httpx.Response, url: str, cap: int, deadline: float) -> bytes:

@@ -36,6 +36,14 @@ class FetchBlocked(FetchError):
     retryable = False
 
 
+class FetchDisallowed(FetchError):
+    """robots.txt refuses the URL (or could not be read, which disallows for a while)."""
+
+    def __init__(self, url: str, reason: str, retryable: bool) -> None:
+        super().__init__(url, reason)
+        self.retryable = retryable
+
+
 class FetchRedirectError(FetchError):
     """Too many redirects, a loop, or a redirect to a non-HTTP URL."""
 
