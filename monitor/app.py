@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.channels import build_senders
+from monitor.alerts.channels import build_deliverer
 from monitor.alerts.outbox import Deliverer
 from monitor.config import Settings
 from monitor.db.engine import DatabaseError, make_engine, make_sessionmaker
@@ -61,7 +61,7 @@ class App:
             ingestor=ingestor,
             pipeline=Pipeline(settings, sessions, fetcher, ingestor, stop),
             watcher=SpikeWatcher(settings, sessions),
-            deliverer=Deliverer(sessions, build_senders(settings), settings.alerts.max_age),
+            deliverer=build_deliverer(settings, sessions, stop),
             stop=stop,
         )
 

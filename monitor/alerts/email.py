@@ -1,9 +1,9 @@
-"""Email channel: SMTP with STARTTLS, implicit TLS or plain, optional login; multipart text and HTML."""
+"""Email channel: SMTP with STARTTLS, implicit TLS or plain, optional login; text and HTML alternatives,
+the HTML with its chart as a related inline image (Content-ID)."""
 
 from __future__ import annotations
 
 import hashlib
-import html
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -11,51 +11,13 @@ from email.utils import formatdate
 
 from monitor.alerts.delivery import DeliveryError
 from monitor.alerts.message import AlertMessage
+from monitor.alerts.render import CHART_CID, history_chart, render_html, render_text
 from monitor.config import EmailChannel
 
 
 def message_id(key: str) -> str:
     """A stable Message-ID from the idempotency key, so a repeated send can be recognised."""
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@frontier-monitor>"
-
-
-def render_text(message: AlertMessage) -> str:
-    payload = message.payload
-    lines = [payload.get("summary", message.subject), ""]
-    episode = payload.get("episode") or {}
-    if episode:
-        lines.append(
-            f"Observed {episode.get('observed')} against an expected {episode.get('expected')} "
-            f"since {episode.get('started_at')}."
-        )
-        lines.append("")
-    for story in payload.get("stories", []):
-        lines.append(f"- {story.get('title') or '(untitled)'}")
-        lines.append(f"  {story.get('source')} · {story.get('published_at') or ''}")
-        lines.append(f"  {story.get('url')}")
-        for repost in story.get("reposts", []):
-            lines.append(f"    repost: {repost.get('source')} {repost.get('url')}")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def render_html(message: AlertMessage) -> str:
-    payload = message.payload
-    esc = html.escape
-    items = []
-    for story in payload.get("stories", []):
-        reposts = "".join(
-            f'<li>repost: {esc(str(r.get("source")))} <a href="{esc(str(r.get("url")))}">link</a></li>'
-            for r in story.get("reposts", [])
-        )
-        items.append(
-            f'<li><a href="{esc(str(story.get("url")))}">{esc(str(story.get("title") or "(untitled)"))}</a>'
-            f"<br><small>{esc(str(story.get('source')))} · {esc(str(story.get('published_at') or ''))}</small>"
-            f"{f'<ul>{reposts}</ul>' if reposts else ''}</li>"
-        )
-    return (
-        f"<html><body><h2>{esc(payload.get('summary', message.subject))}</h2>"
-        f"<ul>{''.join(items)}</ul></body></html>"
-    )
 
 
 class EmailSender:
@@ -72,7 +34,12 @@ class EmailSender:
         mail["Message-ID"] = message_id(message.key)
         mail["X-Monitor-Idempotency-Key"] = message.key
         mail.set_content(render_text(message))
-        mail.add_alternative(render_html(message), subtype="html")
+        chart = history_chart(message.payload)
+        mail.add_alternative(render_html(message, CHART_CID if chart else None), subtype="html")
+        if chart:
+            html_part = mail.get_body(preferencelist=("html",))
+            assert html_part is not None
+            html_part.add_related(chart, "image", "png", cid=f"<{CHART_CID}>", filename="chart.png")
         return mail
 
     def send(self, message: AlertMessage) -> str:
@@ -81,9 +48,7 @@ class EmailSender:
         try:
             smtp: smtplib.SMTP
             if ch.security == "ssl":
-                smtp = smtplib.SMTP_SSL(
-                    ch.host, ch.port, timeout=timeout, context=ssl.create_default_context()
-                )
+                smtp = smtplib.SMTP_SSL(ch.host, ch.port, timeout=timeout, context=ssl.create_default_context())
             else:
                 smtp = smtplib.SMTP(ch.host, ch.port, timeout=timeout)
             with smtp:
@@ -98,9 +63,7 @@ class EmailSender:
                 f"SMTP {ch.host}:{ch.port}: {exc.smtp_code} {exc.smtp_error!r}", not permanent
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(
-                f"SMTP {ch.host}:{ch.port}: {type(exc).__name__}: {exc}", retryable=True
-            ) from None
+            raise DeliveryError(f"SMTP {ch.host}:{ch.port}: {type(exc).__name__}: {exc}", retryable=True) from None
         if refused:
             return f"sent; refused by {sorted(refused)}"
         return f"sent to {len(ch.recipients)} recipient(s)"

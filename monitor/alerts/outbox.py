@@ -1,9 +1,12 @@
 """The outbox: alert rows written in their cause's transaction, then claimed, sent and recorded.
 
-Delivery is at least once. A row is claimed with a lease (row locks with SKIP LOCKED on
-PostgreSQL, so several daemons never send the same row at once); a daemon that dies after a
-send but before its record leaves the lease to expire, and the row is sent again with the same
-idempotency key, which receivers use to drop the repeat.
+Delivery is at least once, and a repeat has one cause only. A claim stamps due rows with a lease
+and a fresh token in one conditional UPDATE (after a SKIP LOCKED select on PostgreSQL), so two
+daemons never hold the same row; a send starts only while enough of the lease is left for it to
+finish, and its record is written only where the token still matches. So the one way a row is
+sent twice is a daemon dying between a send and its record: the lease runs out and the row goes
+again with the same idempotency key, which receivers use to drop the repeat. The log says
+"sending KEY" before each send and "sent KEY" once it is recorded, so every repeat can be traced.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,6 +34,7 @@ log = logging.getLogger("monitor.alerts")
 LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
+SEND_BUDGET = timedelta(seconds=60)  # lease that must be left to start a send (beyond the channel's timeout)
 
 
 def enqueue(
@@ -41,9 +47,13 @@ def enqueue(
     channels: Sequence[str],
     spike_id: int | None = None,
     now: datetime | None = None,
+    not_before: Mapping[str, datetime] | None = None,
 ) -> int:
-    """Write one outbox row per channel (idempotent on ``key:channel``); return how many were new."""
+    """Write one outbox row per channel (idempotent on ``key:channel``); return how many were new.
+
+    ``not_before`` holds a channel's row back (quiet hours, a grouping window)."""
     now = now or datetime.now(UTC)
+    not_before = not_before or {}
     rows = []
     for channel in channels:
         channel_key = f"{key}:{channel}"
@@ -58,15 +68,17 @@ def enqueue(
                 "status": "pending",
                 "attempts": 0,
                 "created_at": now,
-                "next_attempt_at": now,
+                "next_attempt_at": max(now, not_before.get(channel, now)),
             }
         )
     return insert_ignore(session, Alert, rows)
 
 
-def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
-    """Exponential backoff with full jitter: about 30 s, 1 min, 2 min ... capped at an hour."""
-    ceiling = min(MAX_RETRY.total_seconds(), FIRST_RETRY.total_seconds() * 2 ** max(0, attempts - 1))
+def retry_delay(
+    attempts: int, rng: random.Random | None = None, first: timedelta = FIRST_RETRY, cap: timedelta = MAX_RETRY
+) -> timedelta:
+    """Exponential backoff with jitter: about ``first``, then double each time, capped at ``cap``."""
+    ceiling = min(cap.total_seconds(), first.total_seconds() * 2 ** max(0, attempts - 1))
     return timedelta(seconds=(rng or random).uniform(ceiling / 2, ceiling))
 
 
@@ -75,7 +87,24 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    lost_leases: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """An outbox row as claimed: what a send needs, detached from the session."""
+
+    id: int
+    key: str
+    kind: str
+    channel: str
+    subject: str
+    payload: str
+    attempts: int
+    created_at: datetime
+    token: str
+    lease_until: datetime
 
 
 class Deliverer:
@@ -88,49 +117,100 @@ class Deliverer:
         max_age: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch: int = 50,
+        *,
+        lease: timedelta = LEASE,
+        retry_first: timedelta = FIRST_RETRY,
+        retry_max: timedelta = MAX_RETRY,
+        timeouts: Mapping[str, timedelta] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.sessions = sessions
         self.senders = senders
         self.max_age = max_age
         self.clock = clock
         self.batch = batch
+        self.lease = lease
+        self.retry_first = retry_first
+        self.retry_max = retry_max
+        self.timeouts = dict(timeouts or {})
+        self.stop = stop or threading.Event()
 
-    def claim(self) -> list[Alert]:
+    def claim(self) -> list[Claimed]:
+        """Take up to ``batch`` due rows under a fresh token; rows another daemon holds are skipped."""
         now = self.clock()
+        token = uuid.uuid4().hex
+        lease_until = now + self.lease
+        due = (
+            (Alert.status == "pending")
+            & (Alert.next_attempt_at <= now)
+            & ((Alert.claimed_until.is_(None)) | (Alert.claimed_until < now))
+        )
         with self.sessions.begin() as session:
-            rows = list(
+            ids = list(
                 session.scalars(
-                    select(Alert)
-                    .where(
-                        Alert.status == "pending",
-                        Alert.next_attempt_at <= now,
-                        (Alert.claimed_until.is_(None)) | (Alert.claimed_until < now),
-                    )
-                    .order_by(Alert.id)
-                    .limit(self.batch)
-                    .with_for_update(skip_locked=True)
+                    select(Alert.id).where(due).order_by(Alert.id).limit(self.batch).with_for_update(skip_locked=True)
                 )
             )
-            for row in rows:
-                row.claimed_until = now + LEASE
-            session.flush()
-            session.expunge_all()
-        return rows
+            if not ids:
+                return []
+            # The condition is checked again by the UPDATE itself: on SQLite (no row locks) a row another
+            # process claimed since the select is not taken twice.
+            session.execute(
+                update(Alert)
+                .where(Alert.id.in_(ids), due)
+                .values(claimed_until=lease_until, claimed_by=token)
+                .execution_options(synchronize_session=False)
+            )
+            rows = session.scalars(select(Alert).where(Alert.claimed_by == token).order_by(Alert.id)).all()
+            return [
+                Claimed(
+                    r.id,
+                    r.idempotency_key,
+                    r.kind,
+                    r.channel,
+                    r.subject,
+                    r.payload,
+                    r.attempts,
+                    r.created_at,
+                    token,
+                    lease_until,
+                )
+                for r in rows
+            ]
 
-    def deliver_due(self) -> DeliveryReport:
-        """Send every due row once; record each attempt."""
+    def deliver_due(self, rounds: int = 20) -> DeliveryReport:
+        """Send due rows, claiming batch after batch (at most ``rounds``) while full batches come back."""
         report = DeliveryReport()
-        for alert in self.claim():
-            self._deliver(alert, report)
+        for _ in range(rounds):
+            claimed = self.claim()
+            for index, row in enumerate(claimed):
+                budget = self.timeouts.get(row.channel, timedelta(seconds=30)) + SEND_BUDGET
+                if self.stop.is_set() or self.clock() + budget > row.lease_until:
+                    self._release(claimed[index:])
+                    return report
+                self._deliver(row, report)
+            if len(claimed) < self.batch or self.stop.is_set():
+                break
         return report
 
-    def _deliver(self, alert: Alert, report: DeliveryReport) -> None:
+    def _release(self, rows: Sequence[Claimed]) -> None:
+        """Give claimed rows back unsent (shutting down, or too little lease left to start a send)."""
+        with self.sessions.begin() as session:
+            for row in rows:
+                session.execute(
+                    update(Alert)
+                    .where(Alert.id == row.id, Alert.claimed_by == row.token)
+                    .values(claimed_until=None, claimed_by=None)
+                )
+
+    def _deliver(self, alert: Claimed, report: DeliveryReport) -> None:
         sender = self.senders.get(alert.channel)
-        message = AlertMessage(alert.idempotency_key, alert.kind, alert.subject, json.loads(alert.payload))
+        message = AlertMessage(alert.key, alert.kind, alert.subject, json.loads(alert.payload))
         ok, retryable = False, True
         if sender is None:
             detail, retryable = f"channel {alert.channel!r} is no longer configured", False
         else:
+            log.info("sending %s", alert.key)
             try:
                 detail = sender.send(message)
                 ok = True
@@ -138,20 +218,35 @@ class Deliverer:
                 detail, retryable = str(exc), exc.retryable
         now = self.clock()
         attempts = alert.attempts + 1
-        values: dict[str, Any] = {"attempts": attempts, "claimed_until": None}
+        values: dict[str, Any] = {"attempts": attempts, "claimed_until": None, "claimed_by": None}
         if ok:
             values |= {"status": "sent", "sent_at": now, "last_error": None}
-            report.sent += 1
         elif not retryable or now - alert.created_at >= self.max_age:
             values |= {"status": "failed", "last_error": detail}
+        else:
+            delay = retry_delay(attempts, first=self.retry_first, cap=self.retry_max)
+            values |= {"next_attempt_at": now + delay, "last_error": detail}
+        with self.sessions.begin() as session:
+            recorded = session.execute(
+                update(Alert)
+                .where(Alert.id == alert.id, Alert.claimed_by == alert.token, Alert.status == "pending")
+                .values(**values)
+                .returning(Alert.id)
+                .execution_options(synchronize_session=False)
+            ).first()
+            if recorded:
+                session.add(DeliveryAttempt(alert_id=alert.id, attempted_at=now, ok=ok, detail=detail))
+        if not recorded:
+            report.lost_leases += 1
+            log.warning("alert %s: lease ran out before the outcome was recorded (%s)", alert.key, detail)
+        elif ok:
+            report.sent += 1
+            log.info("sent %s", alert.key)
+        elif values.get("status") == "failed":
             report.failed += 1
             report.errors.append(detail)
-            log.warning("alert %s to %s failed for good: %s", alert.idempotency_key, alert.channel, detail)
+            log.warning("not sent %s: failed for good: %s", alert.key, detail)
         else:
-            values |= {"next_attempt_at": now + retry_delay(attempts), "last_error": detail}
             report.retrying += 1
             report.errors.append(detail)
-            log.info("alert %s to %s will be retried: %s", alert.idempotency_key, alert.channel, detail)
-        with self.sessions.begin() as session:
-            session.add(DeliveryAttempt(alert_id=alert.id, attempted_at=now, ok=ok, detail=detail))
-            session.execute(update(Alert).where(Alert.id == alert.id).values(**values))
+            log.info("not sent %s: will be retried: %s", alert.key, detail)
