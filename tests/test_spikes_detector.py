@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from monitor.spikes.detector import DetectorSettings, Episode, SeriesError, detect, load_counts_csv, pick_window
+from monitor.spikes.detector import (
+    DetectorSettings,
+    Episode,
+    SeriesError,
+    detect,
+    expected_counts,
+    load_counts_csv,
+    pick_window,
+)
 from monitor.spikes.synthetic import generate_stream, poisson
 
 HOUR = timedelta(hours=1)
@@ -175,3 +183,15 @@ def test_real_series_slice_alerts_inside_its_labelled_window(fixtures: Path) -> 
     assert len(episodes) == 1
     assert datetime(2015, 3, 19, 1, 2, 53) <= episodes[0].alerted_at <= datetime(2015, 3, 20, 21, 12, 53)
     assert episodes[0].window == HOUR
+
+
+def test_expected_counts_follow_the_daily_rhythm() -> None:
+    """The forecast per bucket (for charts) tracks the rhythm: midday above midnight, near the true mean."""
+    counts = flat_stream(3.0, 24 * 21, seed=17)
+    grid, expected = expected_counts(stamps(len(counts)), counts, SETTINGS)
+    assert grid == stamps(len(counts)) and len(expected) == len(counts)
+    last_week = range(24 * 14, 24 * 21)
+    noon = [expected[i] for i in last_week if i % 24 == 12]
+    midnight = [expected[i] for i in last_week if i % 24 == 0]
+    assert sum(noon) > 1.8 * sum(midnight)
+    assert sum(expected[i] for i in last_week) == pytest.approx(sum(counts[i] for i in last_week), rel=0.2)

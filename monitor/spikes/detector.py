@@ -24,7 +24,15 @@ from monitor.spikes.calibration import Dispersion, TailCalibration
 from monitor.spikes.nbinom import nbinom_sf, nbinom_upper
 from monitor.spikes.series import SeriesError, fill_gaps, infer_bucket, load_counts_csv
 
-__all__ = ["DetectorSettings", "Episode", "SeriesError", "detect", "load_counts_csv", "pick_window"]
+__all__ = [
+    "DetectorSettings",
+    "Episode",
+    "SeriesError",
+    "detect",
+    "expected_counts",
+    "load_counts_csv",
+    "pick_window",
+]
 
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
@@ -107,16 +115,28 @@ def detect(timestamps: Sequence[datetime], counts: Sequence[float], settings: De
 
     The bucket size is the smallest step between timestamps; missing buckets count as zero.
     """
+    return _replay(timestamps, counts, settings)[0].finish()
+
+
+def expected_counts(
+    timestamps: Sequence[datetime], counts: Sequence[float], settings: DetectorSettings
+) -> tuple[list[datetime], list[float]]:
+    """The bucket grid (gaps filled) and the detector's causal forecast for each bucket (for charts)."""
+    replay, whens = _replay(timestamps, counts, settings)
+    return whens, replay.expected
+
+
+def _replay(
+    timestamps: Sequence[datetime], counts: Sequence[float], settings: DetectorSettings
+) -> tuple[_Replay, list[datetime]]:
     if len(timestamps) != len(counts):
         raise SeriesError(f"{len(timestamps)} timestamps but {len(counts)} counts")
-    if len(timestamps) < 2:
-        return []
-    bucket = infer_bucket(timestamps)
+    bucket = infer_bucket(timestamps) if len(timestamps) >= 2 else _HOUR
     whens, values = fill_gaps(timestamps, counts, bucket)
-    replay = _Replay(bucket, whens[0], settings)
+    replay = _Replay(bucket, whens[0] if whens else datetime.min, settings)
     for index, (when, count) in enumerate(zip(whens, values, strict=True)):
         replay.step(index, when, count)
-    return replay.finish()
+    return replay, whens
 
 
 def _candidate_windows(bucket: timedelta, settings: DetectorSettings) -> list[timedelta]:
