@@ -14,7 +14,7 @@ _ISO = re.compile(
 _SLASHED = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)[/.](?P<m>[01]?\d)[/.](?P<d>[0-3]?\d)(?!\d)")
 _DMY = re.compile(r"(?<!\d)(?P<d>[0-3]?\d)[/.](?P<m>[01]?\d)[/.](?P<y>(?:19|20)\d\d)(?!\d)")
 _URL_DATE = re.compile(
-    r"/(?P<y>(?:19|20)\d\d)[/_-](?P<m>[01]?\d)[/_-](?P<d>[0-3]?\d)(?:/|[_-]|\.|$)"
+    r"[/_-](?P<y>(?:19|20)\d\d)(?P<sep>[/_-])(?P<m>[01]?\d)(?P=sep)(?P<d>[0-3]?\d)(?:/|[_-]|\.|$)"
     r"|[/_-](?P<y2>(?:19|20)\d\d)(?P<m2>[01]\d)(?P<d2>[0-3]\d)(?:/|\.|$)"
     r"|/(?P<y3>(?:19|20)\d\d)/(?P<m3>[a-z]{3,9})/(?P<d3>[0-3]?\d)/",
     re.IGNORECASE,
@@ -32,7 +32,28 @@ _MONTHS = {
     # Russian (genitive and nominative stems)
     "янв": 1, "фев": 2, "мар": 3, "апр": 4, "мая": 5, "май": 5, "июн": 6, "июл": 7, "авг": 8, "сен": 9,
     "окт": 10, "ноя": 11, "дек": 12,
+    # Uzbek (Latin)
+    "yanv": 1, "fev": 2, "iyun": 6, "iyul": 7, "avg": 8, "sent": 9, "noy": 11, "dek": 12,
 }
+# Gregorian month names in Persian (Iran and Afghanistan), Urdu and Arabic, matched as whole words after
+# folding Arabic kaf and yeh to their Persian forms.
+_ARABIC_SCRIPT_MONTHS = {
+    **dict.fromkeys(("ژانویه", "جنوری", "ینایر"), 1),
+    **dict.fromkeys(("فوریه", "فبروری", "فروری", "فبرایر"), 2),
+    **dict.fromkeys(("مارس", "مارچ"), 3),
+    **dict.fromkeys(("آوریل", "اپریل", "أبریل", "ابریل", "نیسان"), 4),
+    **dict.fromkeys(("مئی", "مایو", "ایار"), 5),
+    **dict.fromkeys(("ژوئن", "جون", "یونیو", "حزیران"), 6),
+    **dict.fromkeys(("ژوئیه", "جولای", "جولائی", "یولیو", "تموز"), 7),
+    **dict.fromkeys(("اوت", "آگوست", "اگست", "أغسطس", "اغسطس", "آب"), 8),
+    **dict.fromkeys(("سپتامبر", "سپتمبر", "ستمبر", "سبتمبر", "أیلول", "ایلول"), 9),
+    **dict.fromkeys(("اکتبر", "اکتوبر", "أکتوبر"), 10),
+    **dict.fromkeys(("نوامبر", "نومبر", "نوفمبر"), 11),
+    **dict.fromkeys(("دسامبر", "دسمبر", "دیسمبر"), 12),
+}
+_ARABIC_FOLD = str.maketrans("كيى", "کیی")
+# Persian (U+06F0..) and Arabic-Indic (U+0660..) digits read as ASCII digits.
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _WORD = r"[^\W\d_]{3,}\.?"
 _TEXT_MDY = re.compile(
     rf"(?P<mon>{_WORD})\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)(?!\d)"
@@ -49,6 +70,8 @@ _TEXT_DMY = re.compile(
 def _month(word: str) -> int | None:
     """Month number for an English or other common month name or abbreviation."""
     word = word.lower().rstrip(".")
+    if not word.isascii() and "\u0600" <= word[0] <= "\u06ff":
+        return _ARABIC_SCRIPT_MONTHS.get(word.translate(_ARABIC_FOLD))
     for size in (len(word), 5, 4, 3):
         found = _MONTHS.get(word[:size])
         if found is not None:
@@ -110,7 +133,9 @@ def parse_date(text: str | None) -> datetime | None:
 
 
 def parse_text_date(text: str) -> datetime | None:
-    """Find a date written out in running text ("March 5, 2019", "5 мая 2019", "2019/03/05")."""
+    """Find a date written out in running text ("March 5, 2019", "5 мая 2019", "۱۵ اکتبر ۲۰۲۳", "2019/03/05")."""
+    if not text.isascii():
+        text = text.translate(_DIGITS)
     match = _TEXT_MDY.search(text)
     if match is not None:
         month = _month(match["mon"])

@@ -11,8 +11,9 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from monitor.extract.dates import date_from_url, parse_date, parse_text_date
+from monitor.extract.dates import date_from_url, parse_date
 from monitor.extract.language import normalise_tag
+from monitor.extract.published import choose_published
 
 _ARTICLE_TYPES = frozenset(
     {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -264,24 +265,6 @@ def _title(
     return h1_text
 
 
-def _dom_date(tree: LexborHTMLParser) -> datetime | None:
-    """A publication date from <time> elements and date-like elements in the page body."""
-    for selector in ("[itemprop=datePublished]", "time[pubdate]", "article time[datetime]", "time[datetime]"):
-        for node in tree.css(selector)[:3]:
-            attrs = node.attrs
-            value = attrs.get("datetime") or attrs.get("content") or node.text()
-            found = parse_date(value)
-            if found is not None:
-                return found
-    for node in tree.css('[class*="date" i], [class*="time" i], [id*="date" i]')[:20]:
-        text = node.text(deep=True)
-        if 6 <= len(text) <= 200:
-            found = parse_text_date(text)
-            if found is not None:
-                return found
-    return None
-
-
 _AUTHOR_QUERY = (
     '[itemprop="author"] [itemprop="name"], [rel~="author" i], [itemprop="author"], [class*="byline" i], '
     '[class*="author" i]'
@@ -413,7 +396,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None, source: bytes | str |
         if page.modified is not None:
             break
     page.modified = page.modified or ld_modified
-    page.published = choose_published(ld_published, meta_published, tree, url)
+    page.published = choose_published(ld_published, meta_published, tree, url, page.title, source)
     if page.published is None or (page.published == date_from_url(url) and page.published.hour == 0):
         page.published = _script_date(source, head.publish_fields) or page.published
 
@@ -426,23 +409,3 @@ def read_metadata(tree: LexborHTMLParser, url: str | None, source: bytes | str |
     image = meta.get("og:image") or meta.get("og:image:url") or meta.get("twitter:image") or ld_image
     page.image = _absolute(image, url)
     return page
-
-
-def choose_published(
-    ld_date: datetime | None, meta_date: datetime | None, tree: LexborHTMLParser, url: str | None
-) -> datetime | None:
-    """Pick the publication date, letting a date in the URL arbitrate between disagreeing sources."""
-    url_date = date_from_url(url)
-    candidates = [date for date in (ld_date, meta_date) if date is not None]
-    if url_date is not None:
-        for date in candidates:
-            if abs((date.date() - url_date.date()).days) <= 1:
-                return date
-        if candidates and url_date is not None:
-            return url_date
-    if candidates:
-        return candidates[0]
-    found = _dom_date(tree)
-    if found is not None:
-        return found
-    return url_date
