@@ -133,7 +133,7 @@ class WatchlistSettings(_Section):
 
 class SpikeSettings(_Section):
     bucket: Duration = timedelta(hours=1)
-    history: Duration = timedelta(days=28)
+    history: Duration = timedelta(days=56)  # the detector's seasonality and calibration remember ~4 weeks
     min_count: int = Field(default=3, ge=1)
     false_alarms_per_30_days: float = Field(default=1.0, gt=0)
 

@@ -38,6 +38,14 @@ class SpikeEvent:
     subject: str
 
 
+def history_start(current: datetime, history: timedelta) -> datetime:
+    """Where the detector's replay starts: ``history`` back, rounded down to a whole week (Unix-epoch aligned),
+    so consecutive runs replay from the same bucket and reproduce the same past episodes."""
+    week = int(timedelta(days=7).total_seconds())
+    start = int((current - history).timestamp())
+    return datetime.fromtimestamp(start - start % week, UTC)
+
+
 def count_series(
     session: Session, watchlist: str, start: datetime, end: datetime, bucket: timedelta
 ) -> tuple[list[datetime], list[float]]:
@@ -86,7 +94,9 @@ class SpikeWatcher:
         bucket = self.settings.spikes.bucket
         now = self.clock()
         current = bucket_start(now, bucket)
-        stamps, values = count_series(session, name, current - self.settings.spikes.history, current, bucket)
+        stamps, values = count_series(
+            session, name, history_start(current, self.settings.spikes.history), current, bucket
+        )
         events = []
         for episode in detect(stamps, values, self.detector_settings):
             stored = self._stored(session, name, episode)
@@ -102,9 +112,7 @@ class SpikeWatcher:
         """The stored spike this episode continues: same watchlist, overlapping in time."""
         episode_end = episode.end or datetime.max.replace(tzinfo=UTC)
         candidates = session.scalars(
-            select(Spike)
-            .where(Spike.watchlist == name, Spike.started_at <= episode_end)
-            .order_by(Spike.id.desc())
+            select(Spike).where(Spike.watchlist == name, Spike.started_at <= episode_end).order_by(Spike.id.desc())
         )
         for spike in candidates:
             if spike.ended_at is None or spike.ended_at >= episode.start:
