@@ -24,9 +24,9 @@ from monitor.extract import extract_article
 from monitor.extract.urls import canonicalize_url, page_canonical
 from monitor.fetch import Fetcher, FetchError, FetchHTTPError
 from monitor.ingest import Document, Ingestor
-from monitor.schedule import next_failure, next_success
-from monitor.sources import parse_source
-from monitor.sources.model import ParseError
+from monitor.schedule import adaptive_interval, next_failure, next_success, observed_rate, server_hint, smoothed_rate
+from monitor.sources import discover_feeds, parse_source
+from monitor.sources.model import ParsedFeed, ParseError
 
 log = logging.getLogger("monitor.poll")
 
@@ -150,6 +150,63 @@ class Pipeline:
     def _interval(self, cfg: FeedSettings) -> timedelta:
         return cfg.interval or self.settings.fetch.default_interval
 
+    def _adaptive(self, cfg: FeedSettings, rate: float | None, hint: timedelta | None) -> timedelta:
+        """The feed's fixed interval, or one adapted to its publishing rate and the server's caching hints."""
+        return cfg.interval or adaptive_interval(rate, hint, self.settings.fetch)
+
+    def entry_rows(self, feed_id: int, parsed: ParsedFeed, now: datetime) -> list[dict[str, object]]:
+        """The parsed entries as ``entries`` rows (canonical URLs, no duplicates, capped per poll)."""
+        rows: list[dict[str, object]] = []
+        seen: set[str] = set()
+        for entry in parsed.entries[: self.settings.fetch.max_entries_per_poll]:
+            try:
+                url = canonicalize_url(entry.url)
+            except ValueError:
+                continue
+            if url in seen:
+                continue
+            seen.add(url)
+            rows.append(
+                {
+                    "feed_id": feed_id,
+                    "url": url,
+                    "guid": entry.guid,
+                    "title": entry.title,
+                    "summary": entry.summary,
+                    "published_at": entry.published,
+                    "first_seen_at": now,
+                    "status": "pending",
+                    "attempts": 0,
+                }
+            )
+        return rows
+
+    def store_push(self, feed_id: int, parsed: ParsedFeed) -> int:
+        """Store the entries of a pushed feed document (WebSub) as pending; returns how many were new."""
+        now = self.clock()
+        rows = self.entry_rows(feed_id, parsed, now)
+        with self.sessions.begin() as session:
+            inserted = insert_ignore(session, Entry, rows)
+            if inserted:
+                session.execute(update(Feed).where(Feed.id == feed_id).values(last_new_entry_at=now))
+        return inserted
+
+    def process_pending(self, feed_id: int) -> PollSummary:
+        """Fetch and store the pages of a feed's pending entries (after a push), without fetching the feed."""
+        started = time.monotonic()
+        with self.sessions() as session:
+            feed = session.get(Feed, feed_id)
+            if feed is None:
+                raise LookupError(f"no feed with id {feed_id}")
+            session.expunge(feed)
+        summary = PollSummary(feed.name)
+        try:
+            self._process_pending(feed, summary)
+        finally:
+            summary.duration = time.monotonic() - started
+            log.info("push " + summary.line())
+        return summary
+
     def _fetch_feed(self, feed: Feed, cfg: FeedSettings, summary: PollSummary) -> None:
         now = self.clock()
         conditional = feed.last_full_fetch_at is not None and now - feed.last_full_fetch_at < FULL_FETCH_EVERY
@@ -168,37 +225,21 @@ class Pipeline:
         summary.status = result.status
         if result.not_modified:
             summary.not_modified = True
-            self._record_success(feed, cfg, result.status, None, lambda _s: None)
+            interval = self._adaptive(cfg, feed.publish_rate, server_hint(result.headers, None, now))
+            self._record_success(feed, cfg, result.status, None, lambda _s: None, interval)
             return
         try:
             parsed = parse_source(result.body, result.url, result.content_type, listing_selectors=cfg.selectors)
         except ParseError as exc:
             self._record_failure(feed, cfg, summary, f"cannot parse: {exc}", result.status, None)
             return
-        rows = []
-        seen: set[str] = set()
-        for entry in parsed.entries[: self.settings.fetch.max_entries_per_poll]:
-            try:
-                url = canonicalize_url(entry.url)
-            except ValueError:
-                continue
-            if url in seen:
-                continue
-            seen.add(url)
-            rows.append(
-                {
-                    "feed_id": feed.id,
-                    "url": url,
-                    "guid": entry.guid,
-                    "title": entry.title,
-                    "summary": entry.summary,
-                    "published_at": entry.published,
-                    "first_seen_at": now,
-                    "status": "pending",
-                    "attempts": 0,
-                }
-            )
+        if parsed.kind == "html" and not (cfg.kind == "html" or (cfg.kind == "auto" and cfg.selectors)):
+            self._record_failure(feed, cfg, summary, _html_not_a_feed(result.body, result.url), result.status, None)
+            return
+        rows = self.entry_rows(feed.id, parsed, now)
         summary.entries = len(rows)
+        rate = smoothed_rate(feed.publish_rate, observed_rate((e.published for e in parsed.entries), now))
+        interval = self._adaptive(cfg, rate, server_hint(result.headers, parsed.ttl, now))
 
         def store_entries(session: Session) -> None:
             inserted = insert_ignore(session, Entry, rows)
@@ -211,10 +252,13 @@ class Pipeline:
             "last_modified": headers.get("last-modified"),
             "kind": parsed.kind,
             "last_full_fetch_at": now if not conditional else feed.last_full_fetch_at,
+            "publish_rate": rate,
+            "hub_url": parsed.hub,
+            "topic_url": parsed.self_url or (result.url if parsed.hub else None),
         }
         if result.permanent_url:
             state["current_url"] = result.permanent_url
-        self._record_success(feed, cfg, result.status, state, store_entries)
+        self._record_success(feed, cfg, result.status, state, store_entries, interval)
 
     def _record_success(
         self,
@@ -223,6 +267,7 @@ class Pipeline:
         status: int,
         state: dict[str, object] | None,
         also: Callable[[Session], None],
+        interval: timedelta,
     ) -> None:
         now = self.clock()
         values: dict[str, object] = {
@@ -232,9 +277,10 @@ class Pipeline:
             "consecutive_failures": 0,
             "failing_since": None,
             "last_error": None,
+            "interval_seconds": int(interval.total_seconds()),
             "next_check_at": next_success(
                 now,
-                self._interval(cfg),
+                interval,
                 self.settings.fetch,
                 self.settings.daemon.jitter,
                 cfg.interval is not None,
@@ -316,7 +362,7 @@ class Pipeline:
         """Fetch and extract the entry's page; None while the page should be retried later."""
         fallback = entry.summary or ""
         try:
-            page = self.fetcher.get(entry.url, accept=PAGE_ACCEPT)
+            page = self.fetcher.get(entry.url, accept=PAGE_ACCEPT, robots=True)
         except FetchError as exc:
             attempts = entry.attempts + 1
             if exc.retryable and attempts < PAGE_ATTEMPTS:
@@ -366,3 +412,16 @@ class Pipeline:
             extract_problem=problem,
             published_at=entry.published_at,
         )
+
+
+def _html_not_a_feed(body: bytes, url: str) -> str:
+    """The error for an HTML page configured as a feed, naming the feeds it advertises."""
+    try:
+        advertised = discover_feeds(body, url)
+    except Exception:  # a hostile page must not turn a clear error into a crash
+        advertised = []
+    where = f"; it advertises {', '.join(advertised[:3])}" if advertised else ""
+    return (
+        f"HTML, not a feed{where}: run `monitor feeds add {url}` to find and add the site's feed "
+        "(or set kind = \"html\" with selectors to read it as a listing page)"
+    )

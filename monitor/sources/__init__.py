@@ -15,7 +15,7 @@ from monitor.sources.jsonfeed import parse_json_feed
 from monitor.sources.listing import parse_listing
 from monitor.sources.model import Entry, ParsedFeed, ParseError
 from monitor.sources.sitemap import parse_sitemap
-from monitor.sources.sniff import head_text, looks_like_html, looks_like_json, root_name
+from monitor.sources.sniff import binary_reason, head_text, looks_like_html, looks_like_json, root_name
 from monitor.sources.xmlfeed import kind_of_version, parse_xml_feed, run_feedparser
 
 __all__ = ["Entry", "ParseError", "ParsedFeed", "decode_html", "discover_feeds", "parse_source"]
@@ -60,6 +60,10 @@ def parse_source(
         body = _gunzip(body)
     if not body.strip():
         raise ParseError("not a feed: the body is empty")
+    binary = binary_reason(body, content_type)
+    if binary is not None:
+        served = f" (served as {content_type})" if content_type else ""
+        raise ParseError(f"not a feed: the server sent {binary}{served}")
     head = head_text(body)
     root = root_name(head)
     media_type = (content_type or "").split(";")[0].strip().lower()

@@ -65,3 +65,40 @@ def looks_like_html(head: str, content_type: str | None) -> bool:
     if media_type in ("text/html", "application/xhtml+xml"):
         return True
     return bool(re.search(r"<(?:html|head|body)\b", head[:4096], re.I))
+
+
+_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x7fELF", "an executable"),
+    (b"ID3", "an MP3 file"),
+    (b"OggS", "an Ogg media file"),
+    (b"\x1a\x45\xdf\xa3", "a WebM/Matroska video"),
+)
+_BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip",
+                 "application/vnd.", "application/msword")
+
+
+def binary_reason(body: bytes, content_type: str | None) -> str | None:
+    """Why ``body`` is a binary file rather than a document (an image, a PDF, an archive...), or None.
+
+    Magic numbers first, then a binary media type, then NUL bytes that no UTF-16/32 text explains.
+    """
+    for magic, what in _MAGIC:
+        if body.startswith(magic):
+            return what
+    if body[4:8] in (b"ftyp",):
+        return "an MP4/QuickTime video"
+    if body.startswith(b"RIFF") and body[8:12] in (b"WEBP", b"WAVE", b"AVI "):
+        return "a RIFF media file (WebP, WAV or AVI)"
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    wide = any(body.startswith(bom) for bom, _ in _BOMS) or any(body.startswith(p) for p, _ in _WIDE)
+    if media_type.startswith(_BINARY_TYPES) and not media_type.endswith(("+xml", "+json")):
+        return f"a {media_type} file"
+    if not wide and b"\x00" in body[:1024]:
+        return "binary data (NUL bytes)"
+    return None
