@@ -12,7 +12,10 @@ from monitor.extract.body import extract_body
 from monitor.extract.decode import decode_html, utf8_bytes
 from monitor.extract.language import guess_language
 from monitor.extract.metadata import PageMeta, read_metadata
+from monitor.extract.structured import prefer_stated, stated_body_text
 from monitor.extract.verdict import classify
+
+_LONGER_BY = 2  # a stated body shorter than twice the DOM text is not worth cleaning
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +50,12 @@ def _extract(html: bytes | str, url: str | None) -> Article:
         return _failed(url, "empty page")
     tree = LexborHTMLParser(source)
     meta: PageMeta = read_metadata(tree, url, source)
-    body = extract_body(tree)
+    body = extract_body(tree, amp=meta.is_amp)
     main_text = body.text
+    if meta.ld_body and len(meta.ld_body) >= _LONGER_BY * len(main_text):
+        stated = stated_body_text(meta.ld_body)
+        if prefer_stated(main_text, stated):
+            main_text = stated
     language = meta.language or guess_language(main_text or (meta.title or ""))
     problem = classify(meta.title, main_text, body.page_text_length, body.link_density, meta.has_password)
     return Article(

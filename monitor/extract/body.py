@@ -14,6 +14,11 @@ _JUNK_TAGS = [
     "script", "style", "noscript", "template", "svg", "iframe", "nav", "footer", "aside", "head", "select",
     "button", "textarea", "figcaption", "dialog", "menu",
 ]
+# AMP documents: components holding ads, tracking, share bars, sidebars and consent notices, not article text.
+_AMP_JUNK_TAGS = [
+    "amp-ad", "amp-embed", "amp-sticky-ad", "amp-auto-ads", "amp-analytics", "amp-pixel", "amp-sidebar",
+    "amp-social-share", "amp-consent", "amp-user-notification", "amp-iframe", "amp-geo", "amp-list",
+]
 # Removed only inside the chosen container: elements without article text.
 _CONTAINER_JUNK_TAGS = ["input", "object", "embed", "canvas", "map", "audio", "video", "picture", "img"]
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -269,12 +274,12 @@ def _paragraphs(text: str) -> list[str]:
     return result
 
 
-def extract_body(tree: LexborHTMLParser) -> Body:
-    """The main text of a parsed page as paragraphs; the tree is modified in place."""
+def extract_body(tree: LexborHTMLParser, amp: bool = False) -> Body:
+    """The main text of a parsed page as paragraphs (amp: also drop AMP components); modifies the tree."""
     body = tree.body
     if body is None:
         return Body("", 0, 0.0, 0)
-    tree.strip_tags(_JUNK_TAGS)
+    tree.strip_tags(_JUNK_TAGS + _AMP_JUNK_TAGS if amp else _JUNK_TAGS)
     candidates = _score_candidates(body)
     best_good = max((entry.good for entry in candidates.values()), default=0)
     # Measuring the whole page's text is only worth it when no article-sized text was found.

@@ -57,6 +57,7 @@ class PageMeta:
     ld_types: set[str] = field(default_factory=set)
     has_password: bool = False
     amp_url: str | None = None
+    is_amp: bool = False  # the page is itself an AMP document (<html amp> or <html ⚡>)
 
 
 def _clean(text: str | None) -> str | None:
@@ -401,7 +402,9 @@ def read_metadata(tree: LexborHTMLParser, url: str | None, source: bytes | str |
         page.published = _script_date(source, head.publish_fields) or page.published
 
     root = tree.root
-    declared = root.attrs.get("lang") if root is not None and root.tag == "html" else None
+    root_attrs = root.attributes if root is not None and root.tag == "html" else {}
+    declared = root_attrs.get("lang")
+    page.is_amp = "amp" in root_attrs or "\u26a1" in root_attrs
     page.language = (
         normalise_tag(declared) or normalise_tag(ld_language) or normalise_tag(meta.get("content-language"))
         or normalise_tag(meta.get("og:locale")) or normalise_tag(meta.get("language"))
