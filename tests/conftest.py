@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.servers import Site, serve
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -88,3 +91,29 @@ def write_config(
         lines += ["[[watchlists]]", f'name = "{name}"', f"terms = [{quoted}]"]
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a fresh database migrated to the current schema."""
+    from monitor.db.engine import make_engine, make_sessionmaker
+    from monitor.db.migrate import upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def demo_site() -> Iterator[Site]:
+    """The shipped demo news site (two feeds, article pages, seed reposts and a burst) served on 127.0.0.1."""
+    from datetime import UTC, datetime
+
+    from monitor.demo.server import site_routes
+
+    site = Site()
+    with serve(site):
+        for path, (body, ctype) in site_routes(site.base, datetime.now(UTC)).items():
+            site.add(path, body, ctype)
+        yield site

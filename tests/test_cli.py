@@ -6,15 +6,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
-from monitor.demo.server import site_routes
 from tests.conftest import write_config
-from tests.servers import Site, serve
+from tests.servers import Site
 
 
 def monitor(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -25,15 +20,6 @@ def monitor(*args: str, env: dict[str, str] | None = None, timeout: float = 120)
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
-
-
-@pytest.fixture
-def demo_site() -> Iterator[Site]:
-    site = Site()
-    with serve(site):
-        for path, (body, ctype) in site_routes(site.base, datetime.now(UTC)).items():
-            site.add(path, body, ctype)
-        yield site
 
 
 def test_init_writes_config_database_and_imports_seeds(tmp_path: Path) -> None:

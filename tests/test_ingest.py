@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.db.engine import make_engine, make_sessionmaker
-from monitor.db.migrate import upgrade
 from monitor.db.models import Article, Fingerprint, KeywordCount, Mention, Story
 from monitor.ingest import Document, Ingestor, bucket_start
 from monitor.keywords.matcher import Watchlist, WatchlistMatcher
@@ -19,14 +15,6 @@ from monitor.keywords.matcher import Watchlist, WatchlistMatcher
 SEED = (Path(__file__).resolve().parents[1] / "config" / "seeds" / "004_b9716d304f0d04f8.txt").read_text()
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def _ingestor() -> Ingestor:

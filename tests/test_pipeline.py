@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +13,6 @@ from sqlalchemy import func, select
 from monitor.app import App
 from monitor.config import load_settings
 from monitor.db.models import Alert, Article, Entry, Feed, Spike
-from monitor.demo.server import site_routes
 from monitor.pipeline import PollSummary
 from monitor.seeds import import_seeds
 from tests.conftest import write_config
@@ -23,16 +21,6 @@ from tests.servers import Site, serve, webhook_receiver
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "config" / "seeds"
 SECRET = "test-secret-123"
-
-
-@pytest.fixture
-def demo_site() -> Iterator[Site]:
-    """The shipped demo news site (two feeds, article pages, seed reposts and a burst) on 127.0.0.1."""
-    site = Site()
-    with serve(site):
-        for path, (body, ctype) in site_routes(site.base, datetime.now(UTC)).items():
-            site.add(path, body, ctype)
-        yield site
 
 
 def _open(tmp_path: Path, db_url: str, site: Site, hook_url: str | None = None) -> App:
