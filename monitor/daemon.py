@@ -24,6 +24,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.app import App
 from monitor.db.engine import sqlite_path
+from monitor.httpd import DaemonHTTP
+from monitor.websub import WebSub
 
 log = logging.getLogger("monitor.daemon")
 
@@ -74,6 +76,12 @@ class Daemon:
         self.inflight_lock = threading.Lock()
         self.spike_lock = threading.Lock()
         self.scheduler = BackgroundScheduler(timezone=UTC)
+        self.websub = (
+            WebSub(self.settings, app.sessions, app.fetcher, app.pipeline)
+            if self.settings.daemon.public_url
+            else None
+        )
+        self.http: DaemonHTTP | None = None
 
     # -- jobs ---------------------------------------------------------------------------------
     def dispatch(self) -> None:
@@ -97,6 +105,44 @@ class Daemon:
         finally:
             with self.inflight_lock:
                 self.inflight.discard(feed_id)
+
+    def pushed(self, feed_id: int) -> None:
+        """A WebSub push stored entries: fetch their pages now (a poll in flight leaves them to the next one)."""
+        with self.inflight_lock:
+            if feed_id in self.inflight or self.app.stop.is_set():
+                return
+            self.inflight.add(feed_id)
+        self.executor.submit(self._process_push, feed_id)
+
+    def _process_push(self, feed_id: int) -> None:
+        try:
+            summary = self.app.pipeline.process_pending(feed_id)
+            if summary.watchlists and not self.app.stop.is_set():
+                self.spikes()
+                self.deliver()
+        except Exception:
+            log.exception("processing a push for feed %s failed unexpectedly", feed_id)
+        finally:
+            with self.inflight_lock:
+                self.inflight.discard(feed_id)
+
+    def subscribe(self) -> None:
+        if self.websub is not None and not self.app.stop.is_set():
+            self.websub.ensure_subscriptions()
+
+    def _start_http(self) -> None:
+        address = self.settings.daemon.http
+        if not address:
+            return
+        try:
+            self.http = DaemonHTTP(
+                address, self.app.sessions, self.websub, self.pushed, self.settings.fetch.max_body_bytes
+            )
+        except OSError as exc:
+            log.error("HTTP server not started on %s: %s (GET /health and WebSub pushes are off)", address, exc)
+            return
+        self.http.start()
+        log.info("HTTP server on %s (GET /health%s)", address, ", WebSub callbacks" if self.websub else "")
 
     def spikes(self) -> None:
         with self.spike_lock:
@@ -134,6 +180,9 @@ class Daemon:
             self._job(self.dispatch, tick, int(tick * 2) + 1)
             self._job(self.deliver, settings.alerts.deliver_every.total_seconds(), 60)
             self._job(self.spikes, min(settings.spikes.bucket.total_seconds(), 300), 300)
+            if self.websub is not None:
+                self._job(self.subscribe, tick, 300)
+            self._start_http()
             self.scheduler.start()
             log.info(
                 "monitor running: %d feeds, %d watchlists, %d channels, database %s",
@@ -148,6 +197,8 @@ class Daemon:
     def _shutdown(self) -> None:
         grace = self.settings.daemon.shutdown_grace.total_seconds()
         self.scheduler.shutdown(wait=False)
+        if self.http is not None:
+            self.http.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         done = threading.Event()
 
