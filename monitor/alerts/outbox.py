@@ -34,7 +34,7 @@ log = logging.getLogger("monitor.alerts")
 LEASE = timedelta(minutes=5)
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=1)
-SEND_BUDGET = timedelta(seconds=60)  # lease that must be left to start a send (beyond the channel's timeout)
+MAX_MARGIN = timedelta(seconds=60)  # lease left over a send's timeout before it may start (at most a quarter)
 
 
 def enqueue(
@@ -184,7 +184,8 @@ class Deliverer:
         for _ in range(rounds):
             claimed = self.claim()
             for index, row in enumerate(claimed):
-                budget = self.timeouts.get(row.channel, timedelta(seconds=30)) + SEND_BUDGET
+                # A send is several network steps, each up to the channel's timeout.
+                budget = 3 * self.timeouts.get(row.channel, timedelta(seconds=30)) + min(MAX_MARGIN, self.lease / 4)
                 if self.stop.is_set() or self.clock() + budget > row.lease_until:
                     self._release(claimed[index:])
                     return report
