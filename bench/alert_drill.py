@@ -252,11 +252,7 @@ class Daemons:
 
     def crashed_otherwise(self) -> list[str]:
         """Logs of daemons that exited on their own with an error (not killed, not stopped)."""
-        return [
-            i.log.name
-            for i in self.history
-            if not i.killed and i.proc.poll() not in (None, 0, -signal.SIGTERM)
-        ]
+        return [i.log.name for i in self.history if not i.killed and i.proc.poll() not in (None, 0, -signal.SIGTERM)]
 
 
 # -- the drill -----------------------------------------------------------------------------------
