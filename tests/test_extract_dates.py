@@ -19,7 +19,8 @@ from monitor.extract.published import on_day, page_offsets
         ("2019-11-18T19:41:33+04:00", datetime(2019, 11, 18, 19, 41, 33, tzinfo=timezone(timedelta(hours=4)))),
         ("2019-11-20T01:50:59.403", datetime(2019, 11, 20, 1, 50, 59, tzinfo=UTC)),
         ("Tue, 19 Nov 2019 14:05:00 GMT", datetime(2019, 11, 19, 14, 5, tzinfo=UTC)),
-        ("Monday November 18, 2019 7:45 am PST", datetime(2019, 11, 18, 7, 45, tzinfo=UTC)),
+        ("Monday November 18, 2019 7:45 am PST", datetime(2019, 11, 18, 7, 45, tzinfo=timezone(timedelta(hours=-8)))),
+        ("March 3, 2023 10:15 AFT", datetime(2023, 3, 3, 10, 15, tzinfo=timezone(timedelta(hours=4, minutes=30)))),
         ("Updated: Nov. 19, 2019, 3:10 p.m.", datetime(2019, 11, 19, 15, 10, tzinfo=UTC)),
         ("5 мая 2019", datetime(2019, 5, 5, tzinfo=UTC)),
         ("3 de junio de 2020", datetime(2020, 6, 3, tzinfo=UTC)),
@@ -36,7 +37,7 @@ from monitor.extract.published import on_day, page_offsets
     ],
 )
 def test_parse_date(text: str, expected: datetime | None) -> None:
-    """Common date strings parse to aware datetimes (UTC when no zone is given); nonsense gives None."""
+    """Common date strings parse to aware datetimes in their stated zone (UTC when none); nonsense gives None."""
     assert parse_date(text) == expected
 
 

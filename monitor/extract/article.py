@@ -10,6 +10,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from monitor.extract.body import extract_body
 from monitor.extract.decode import decode_html, utf8_bytes
+from monitor.extract.edges import trim_edges
 from monitor.extract.language import guess_language
 from monitor.extract.metadata import PageMeta, read_metadata
 from monitor.extract.structured import prefer_stated, stated_body_text
@@ -51,7 +52,7 @@ def _extract(html: bytes | str, url: str | None) -> Article:
     tree = LexborHTMLParser(source)
     meta: PageMeta = read_metadata(tree, url, source)
     body = extract_body(tree, amp=meta.is_amp)
-    main_text = body.text
+    main_text = trim_edges(body.text, meta.title)
     if meta.ld_body and len(meta.ld_body) >= _LONGER_BY * len(main_text):
         stated = stated_body_text(meta.ld_body)
         if prefer_stated(main_text, stated):

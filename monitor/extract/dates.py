@@ -12,6 +12,13 @@ _ISO = re.compile(
     r"\s*(?P<z>Z|UTC|GMT|[+-][0-2]\d(?::?[0-5]\d)?)?)?"
 )
 _SLASHED = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)[/.](?P<m>[01]?\d)[/.](?P<d>[0-3]?\d)(?!\d)")
+# Zone abbreviations seen in datelines, with their UTC offsets in minutes (ambiguous ones such as IST left out).
+_ZONE_NAMES = {
+    "UTC": 0, "GMT": 0, "Z": 0, "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360,
+    "PST": -480, "PDT": -420, "AKST": -540, "AKDT": -480, "HST": -600, "BST": 60, "CET": 60, "CEST": 120,
+    "EET": 120, "EEST": 180, "MSK": 180, "IRST": 210, "AFT": 270, "PKT": 300, "UZT": 300, "TJT": 300,
+    "JST": 540, "KST": 540,
+}
 _DMY = re.compile(r"(?<!\d)(?P<d>[0-3]?\d)[/.](?P<m>[01]?\d)[/.](?P<y>(?:19|20)\d\d)(?!\d)")
 _URL_DATE = re.compile(
     r"[/_-](?P<y>(?:19|20)\d\d)(?P<sep>[/_-])(?P<m>[01]?\d)(?P=sep)(?P<d>[0-3]?\d)(?:/|[_-]|\.|$)"
@@ -57,7 +64,8 @@ _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890
 _WORD = r"[^\W\d_]{3,}\.?"
 _TEXT_MDY = re.compile(
     rf"(?P<mon>{_WORD})\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d\d)(?!\d)"
-    r"(?:(?:,|\s+at|\s*[-|•·])?\s+(?P<H>[0-2]?\d):(?P<M>[0-5]\d)\s*(?P<ampm>[ap]\.?m\.?)?)?",
+    r"(?:(?:,|\s+at|\s*[-|•·])?\s+(?P<H>[0-2]?\d):(?P<M>[0-5]\d)\s*(?P<ampm>[ap]\.?m\.?)?"
+    r"(?:\s*(?P<tz>[A-Z]{2,4})\b)?)?",
     re.IGNORECASE,
 )
 _TEXT_DMY = re.compile(
@@ -146,7 +154,9 @@ def parse_text_date(text: str) -> datetime | None:
                 hour += 12
             elif ampm.startswith("a") and hour == 12:
                 hour = 0
-            return _build(int(match["y"]), month, int(match["d"]), hour, int(match["M"] or 0))
+            minutes = _ZONE_NAMES.get((match["tz"] or "").upper())
+            zone = timezone(timedelta(minutes=minutes)) if minutes else UTC
+            return _build(int(match["y"]), month, int(match["d"]), hour, int(match["M"] or 0), zone=zone)
     match = _TEXT_DMY.search(text)
     if match is not None:
         month = _month(match["mon"])

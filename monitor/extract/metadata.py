@@ -37,6 +37,7 @@ _AUTHOR_META = (
     "byl", "byline", "citation_author", "og:article:author", "twitter:creator",
 )
 _BY_PREFIX = re.compile(r"^\s*(?:by|von|par|por|di|door|автор|от)\s*[:\-]?\s+", re.IGNORECASE)
+_BYLINE_SPLIT = re.compile(r"\s*(?:[|•·,;]|\s[-–—]\s|\son\s|\s\d)")
 _TITLE_SPLIT = re.compile(r"\s+[|\-–—»·:•/]{1,2}\s+")
 _SPACE = re.compile(r"\s+")
 
@@ -200,6 +201,10 @@ def _plausible_author(name: str | None) -> str | None:
     if name.startswith(("http://", "https://", "www.", "@")) or len(name) > 120 or len(name) < 3:
         return None
     name = _BY_PREFIX.sub("", name).strip(" ,|")
+    if sum(char.isdigit() for char in name) > 2:  # a byline carrying a date: keep the part before it
+        name = _BYLINE_SPLIT.split(name)[0].strip(" ,|")
+        if any(char.isdigit() for char in name):
+            return None
     return name or None
 
 
@@ -283,6 +288,17 @@ def _author_rank(attrs: dict[str, str | None]) -> int:
     return 3 if "byline" in (attrs.get("class") or "").lower() else 4
 
 
+def _in_comments(node: LexborNode) -> bool:
+    """True when the node or one of its ancestors is a comment section (by class or id)."""
+    current: LexborNode | None = node
+    while current is not None and current.tag not in ("body", "html"):
+        attrs = current.attributes
+        if "comment" in f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower():
+            return True
+        current = current.parent
+    return False
+
+
 def _dom_author(tree: LexborHTMLParser) -> str | None:
     """An author name from byline elements in the page body (one query, strongest kind of byline first)."""
     ranked: list[tuple[int, int, LexborNode]] = []
@@ -291,8 +307,8 @@ def _dom_author(tree: LexborHTMLParser) -> str | None:
     ranked.sort(key=lambda entry: (entry[0], entry[1]))
     tried: set[int] = set()
     for rank, _, node in ranked:
-        if rank in tried:
-            continue  # as before, only the first element of each kind is tried
+        if rank in tried or _in_comments(node):
+            continue  # only the first element of each kind is tried; commenters are not the author
         tried.add(rank)
         found = _plausible_author(node.text(deep=True, separator=" "))
         if found is not None and len(found) <= 80:

@@ -21,6 +21,7 @@ _TIME_SELECTORS = ("[itemprop=datePublished]", "time[pubdate]", "article time[da
 _DATE_LIKE_QUERY = '[class*="date" i], [class*="time" i], [id*="date" i]'
 # "tit" covers title, titre, titel, titulo, titolo.
 _HEADLINE_QUERY = 'h1, h2, [class*="tit" i], [class*="headline" i]'
+_BOLD_QUERY = "b, strong"
 _NEAR_TEXT_LIMIT = 200  # a byline or dateline is short; longer neighbours are article text
 _NEAR_SIBLINGS = 3
 _NEAR_LEVELS = 3
@@ -96,8 +97,17 @@ def _date_like_element_date(tree: LexborHTMLParser) -> datetime | None:
     return None
 
 
+def _is_title(node: LexborNode, wanted: str) -> bool:
+    """True when the node's text is the page title, or most of it."""
+    text = _clean(node.text(deep=True)).lower()
+    return len(text) >= 10 and (text == wanted or (text in wanted and len(text) * 2 >= len(wanted)))
+
+
 def _headline_node(tree: LexborHTMLParser, title: str | None) -> LexborNode | None:
-    """The element holding the page's headline: the first whose text is the title, else the first <h1>."""
+    """The element holding the page's headline: the first whose text is the title, else the first <h1>.
+
+    Headings and title-classed elements are tried first; then bold text, as in table-layout and print pages.
+    """
     first_h1 = None
     wanted = _clean(title).lower() if title else ""
     for node in tree.css(_HEADLINE_QUERY):
@@ -105,9 +115,11 @@ def _headline_node(tree: LexborHTMLParser, title: str | None) -> LexborNode | No
             first_h1 = node
             if not wanted:
                 return node
-        if wanted:
-            text = _clean(node.text(deep=True)).lower()
-            if len(text) >= 10 and (text == wanted or (text in wanted and len(text) * 2 >= len(wanted))):
+        if wanted and _is_title(node, wanted):
+            return node
+    if first_h1 is None and wanted:
+        for node in tree.css(_BOLD_QUERY):
+            if _is_title(node, wanted):
                 return node
     return first_h1
 
