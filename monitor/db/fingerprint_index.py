@@ -16,20 +16,23 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.db.models import Article, Fingerprint, MetaValue
 from monitor.db.upsert import insert_ignore
-from monitor.dedup.fingerprints import PARAMS, TextPrint, analyse
+from monitor.dedup.exact import content_hash
+from monitor.dedup.fingerprints import PARAMS, TextPrint, analyse, index_entry
 from monitor.dedup.store import DocSize
 from monitor.dedup.verdict import DedupSettings, check_print
 
 PARAMS_KEY = "fingerprint_params"
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
+_LOOKUP_PG = text("SELECT hash, article_id FROM fingerprints WHERE hash = ANY(CAST(:hashes AS BIGINT[]))")
+_LOOKUP_SQLITE = text("SELECT hash, article_id FROM fingerprints WHERE hash IN (SELECT value FROM json_each(:hashes))")
 #: The PostgreSQL advisory lock serialising repost checks with their inserts (any fixed 64-bit number).
 INDEX_LOCK_KEY = 0x6D6F6E69746F7201
 
@@ -82,16 +85,18 @@ class SqlFingerprintIndex:
 
     # -- the store protocol ------------------------------------------------------------------
     def lookup(self, hashes: Collection[int]) -> dict[int, list[int]]:
+        # One statement with one parameter (an array on PostgreSQL, a JSON list on SQLite): binding hundreds
+        # of separate parameters costs more than the index probes themselves.
         wanted = sorted(set(hashes))
+        if not wanted:
+            return {}
+        if self.session.get_bind().dialect.name == "postgresql":
+            rows = self.session.execute(_LOOKUP_PG, {"hashes": wanted})
+        else:
+            rows = self.session.execute(_LOOKUP_SQLITE, {"hashes": json.dumps(wanted)})
         found: dict[int, list[int]] = defaultdict(list)
-        for start in range(0, len(wanted), _CHUNK):
-            rows = self.session.execute(
-                select(Fingerprint.hash, Fingerprint.article_id).where(
-                    Fingerprint.hash.in_(wanted[start : start + _CHUNK])
-                )
-            )
-            for hash_value, article_id in rows:
-                found[hash_value].append(article_id)
+        for hash_value, article_id in rows:
+            found[hash_value].append(article_id)
         return dict(found)
 
     def sizes(self, article_ids: Collection[int]) -> dict[int, DocSize]:
@@ -140,13 +145,88 @@ class SqlFingerprintIndex:
         insert_ignore(self.session, MetaValue, [{"key": PARAMS_KEY, "value": params_record()}])
 
 
+@dataclass(frozen=True, slots=True)
+class TextCheck:
+    """How a text compares with everything stored: the original it repeats (if any) and the measures."""
+
+    duplicate_of: int | None
+    method: str | None  # hash or fingerprint, when a duplicate
+    containment_new: float  # share of the text found in the best stored article
+    containment_old: float  # share of that stored article found in the text
+    similarity: float
+
+
+def check_text(session: Session, body: str, settings: DedupSettings | None = None) -> TextCheck:
+    """Compare ``body`` with the stored articles as ingesting would (exact hash, then fingerprints); store nothing."""
+    exact = session.execute(
+        select(Article.id, Article.duplicate_of_id)
+        .where(Article.content_hash == content_hash(body))
+        .order_by(Article.id)
+        .limit(1)
+    ).first()
+    if exact is not None:
+        return TextCheck(exact.duplicate_of_id or exact.id, "hash", 1.0, 1.0, 1.0)
+    index = SqlFingerprintIndex(session, settings)
+    verdict = check_print(analyse(body), index, index.settings)
+    return TextCheck(
+        verdict.duplicate_of,
+        "fingerprint" if verdict.duplicate else None,
+        verdict.containment_new,
+        verdict.containment_old,
+        verdict.similarity,
+    )
+
+
+def reindex(sessions: sessionmaker[Session], batch: int = 2000, progress: Callable[[int], None] | None = None) -> int:
+    """Fingerprint every original again with the current method; return how many were indexed.
+
+    The old rows are deleted and the parameters marked as in progress in a first transaction, then originals
+    are indexed in batches; the current parameters are recorded last, so an interrupted run is simply run again.
+    """
+    with sessions.begin() as session:
+        lock_index(session)
+        session.execute(delete(Fingerprint))
+        session.execute(delete(MetaValue).where(MetaValue.key == PARAMS_KEY))
+        session.add(MetaValue(key=PARAMS_KEY, value="reindexing"))
+    done, last_id = 0, 0
+    while True:
+        with sessions.begin() as session:
+            lock_index(session)
+            rows = session.execute(
+                select(Article.id, Article.text)
+                .where(Article.duplicate_of_id.is_(None), Article.id > last_id)
+                .order_by(Article.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                session.execute(update(MetaValue).where(MetaValue.key == PARAMS_KEY).values(value=params_record()))
+                return done
+            for article_id, body in rows:
+                hashes, shingles = index_entry(body)
+                entries = [{"hash": h, "article_id": article_id} for h in hashes]
+                for start in range(0, len(entries), 500):
+                    insert_ignore(session, Fingerprint, entries[start : start + 500])
+                session.execute(
+                    update(Article)
+                    .where(Article.id == article_id)
+                    .values(fingerprint_count=len(hashes), shingle_count=shingles)
+                )
+            last_id = rows[-1].id
+            done += len(rows)
+        if progress:
+            progress(len(rows))
+
+
 __all__ = [
     "INDEX_LOCK_KEY",
     "NearMatch",
     "SqlFingerprintIndex",
+    "TextCheck",
     "analyse",
+    "check_text",
     "index_is_current",
     "lock_index",
     "params_record",
+    "reindex",
     "stored_params",
 ]

@@ -28,7 +28,7 @@ import numpy.typing as npt
 from monitor.dedup.normalize import token_keys
 
 __all__ = ["PARAMS", "SHINGLE_MULTIPLIER", "FingerprintParams", "TextPrint", "analyse", "fingerprint",
-           "shingle_hashes", "token_hash"]
+           "index_entry", "shingle_hashes", "token_hash"]
 
 SHINGLE_MULTIPLIER = 0x9E3779B97F4A7C15  # odd 64-bit constant (2**64 / golden ratio)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -128,6 +128,12 @@ def analyse(text: str, params: FingerprintParams = PARAMS) -> TextPrint:
 def fingerprint(text: str, params: FingerprintParams = PARAMS) -> list[int]:
     """Return the winnowed fingerprints of `text`: distinct signed 64-bit integers, ascending."""
     return _winnow(_shingles(text, params.k).view(np.int64), params)
+
+
+def index_entry(text: str, params: FingerprintParams = PARAMS) -> tuple[list[int], int]:
+    """What the index stores for a text: its winnowed fingerprints and its count of distinct shingles."""
+    signed = _shingles(text, params.k).view(np.int64)
+    return _winnow(signed, params), int(np.unique(signed).size)
 
 
 def shingle_hashes(text: str, params: FingerprintParams = PARAMS) -> list[int]:
