@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from selectolax.lexbor import LexborHTMLParser
 
 from monitor.sources.charset import decode_html
@@ -38,3 +40,22 @@ def discover_feeds(html: bytes, url: str) -> list[str]:
         if feed_url is not None and feed_url not in found:
             found.append(feed_url)
     return found
+
+
+COMMON_FEED_PATHS = (
+    "/feed",
+    "/rss",
+    "/feed.xml",
+    "/rss.xml",
+    "/atom.xml",
+    "/index.xml",
+    "/feeds/posts/default",
+    "/?feed=rss2",
+)
+
+
+def common_feed_urls(url: str) -> list[str]:
+    """Where sites usually keep their feed, on the host of ``url`` (tried when a page advertises none)."""
+    parts = urlsplit(url)
+    root = f"{parts.scheme}://{parts.netloc}"
+    return [root + path for path in COMMON_FEED_PATHS]
