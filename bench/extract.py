@@ -2,7 +2,8 @@
 
 Prints, for each extractor: shingle precision, recall and F1 on all 181 pages and on each half of a
 fixed split (page ids starting 0-9 were used for development, a-f are held out), ms/page, pages/s and
-the speed ratio (best of interleaved rounds, each timing both extractors over all pages in this process);
+the speed ratio (best of rounds, each timing both extractors over all pages in this process, taking turns
+by page set or, with --by-page, page by page);
 then agreement of our publication day with htmldate's, both in the publisher's offset and in UTC.
 
     .venv/bin/python bench/extract.py              # full table
@@ -17,6 +18,7 @@ import argparse
 import gzip
 import json
 import os
+import statistics
 import sys
 import time
 import warnings
@@ -57,27 +59,40 @@ def trafilatura_text(html: bytes, url: str) -> str:
     return trafilatura.extract(html, url=url) or ""
 
 
-def run(extractors: dict[str, Extractor], pages: list[tuple[str, str, bytes, str]], rounds: int
+def run(extractors: dict[str, Extractor], pages: list[tuple[str, str, bytes, str]], rounds: int, by_page: bool
         ) -> tuple[dict[str, list[str]], dict[str, list[float]]]:
     """Outputs of each extractor and its seconds over all pages in each round.
 
-    Each round times every extractor over the whole page set, one after the other, and the order of the
-    extractors alternates between rounds, so that a burst of load on a shared machine hits both alike.
+    Every round runs every extractor over the whole page set. By default each extractor takes the page set in
+    turn (which goes first alternates between rounds); with by_page they alternate page by page, so each
+    extractor meets caches the other has just used, as in a process that does other work between pages.
     """
     outputs: dict[str, list[str]] = {name: [] for name in extractors}
     seconds: dict[str, list[float]] = {name: [] for name in extractors}
     names = list(extractors)
+    clock = time.perf_counter
     for round_number in range(rounds):
-        order = names if round_number % 2 == 0 else names[::-1]
-        for name in order:
-            extract = extractors[name]
-            results = []
-            start = time.perf_counter()
-            for _, url, html, _ in pages:
-                results.append(extract(html, url))
-            seconds[name].append(time.perf_counter() - start)
-            if round_number == 0:
-                outputs[name] = results
+        spent = dict.fromkeys(names, 0.0)
+        if by_page:
+            for index, (_, url, html, _) in enumerate(pages):
+                for name in names if (index + round_number) % 2 == 0 else names[::-1]:
+                    start = clock()
+                    result = extractors[name](html, url)
+                    spent[name] += clock() - start
+                    if round_number == 0:
+                        outputs[name].append(result)
+        else:
+            for name in names if round_number % 2 == 0 else names[::-1]:
+                extract = extractors[name]
+                results = []
+                start = clock()
+                for _, url, html, _ in pages:
+                    results.append(extract(html, url))
+                spent[name] = clock() - start
+                if round_number == 0:
+                    outputs[name] = results
+        for name in names:
+            seconds[name].append(spent[name])
     return outputs, seconds
 
 
@@ -116,7 +131,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="our extractor only, no date comparison")
     parser.add_argument("--worst", type=int, default=0, help="list this many weakest development pages")
-    parser.add_argument("--rounds", type=int, default=3, help="timing rounds (each over all pages); best kept")
+    parser.add_argument("--rounds", type=int, default=5, help="timing rounds (each over all pages); best kept")
+    parser.add_argument("--by-page", action="store_true",
+                        help="alternate the extractors page by page instead of page set by page set")
     parser.add_argument("--all-worst", action="store_true", help="list weakest pages of both halves")
     parser.add_argument("--date-diffs", action="store_true", help="list pages whose day differs from htmldate")
     args = parser.parse_args()
@@ -130,7 +147,7 @@ def main() -> int:
         import trafilatura
 
         extractors[f"trafilatura {trafilatura.__version__}"] = trafilatura_text
-    outputs, seconds = run(extractors, pages, max(1, args.rounds))
+    outputs, seconds = run(extractors, pages, max(1, args.rounds), args.by_page)
     best = {name: min(times) for name, times in seconds.items()}
     dev = [i for i, page in enumerate(pages) if page[0][0].isdigit()]
     held = [i for i, page in enumerate(pages) if not page[0][0].isdigit()]
@@ -139,7 +156,8 @@ def main() -> int:
     header = (f"{'extractor':<22}{'P':>7}{'R':>7}{'F1':>7} | {'F1 dev':>7}{'P dev':>7} | {'F1 held':>8}"
               f"{'P held':>7} | {'ms/page':>8}{'pages/s':>9}{'speed x':>8}")
     print(f"{len(pages)} pages ({len(dev)} development ids 0-9, {len(held)} held-out ids a-f); "
-          f"times: best of {max(1, args.rounds)} interleaved rounds over all pages, same process")
+          f"times: best of {max(1, args.rounds)} rounds over all pages, extractors alternating "
+          f"{'page by page' if args.by_page else 'page set by page set'}, same process")
     print(header)
     print("-" * len(header))
     for name in extractors:
@@ -154,8 +172,8 @@ def main() -> int:
     if len(extractors) > 1:
         ratios = [theirs / mine for mine, theirs in zip(seconds["monitor.extract"], seconds[peer], strict=True)]
         overall = best[peer] / best["monitor.extract"]
-        print(f"speed ratio (pages/s of monitor.extract / {peer}): best-of-rounds {overall:.1f}x;"
-              f" per round {', '.join(f'{ratio:.1f}x' for ratio in ratios)}")
+        print(f"speed ratio (pages/s of monitor.extract / {peer}): best-of-rounds {overall:.1f}x; "
+              f"median round {statistics.median(ratios):.1f}x; per round {', '.join(f'{r:.1f}x' for r in ratios)}")
     if not args.quick:
         mine = our_dates(pages)
         reference = htmldate_days(pages)

@@ -47,7 +47,7 @@ def _extract(html: bytes | str, url: str | None) -> Article:
         source = raw if raw is not None else decode_html(html)
     else:
         source = html
-    if not source.strip():
+    if not source or source.isspace():
         return _failed(url, "empty page")
     tree = LexborHTMLParser(source)
     meta: PageMeta = read_metadata(tree, url, source)
