@@ -229,7 +229,13 @@ class Pipeline:
             self._record_success(feed, cfg, result.status, None, lambda _s: None, interval)
             return
         try:
-            parsed = parse_source(result.body, result.url, result.content_type, listing_selectors=cfg.selectors)
+            parsed = parse_source(
+                result.body,
+                result.url,
+                result.content_type,
+                listing_selectors=cfg.selectors,
+                max_entries=self.settings.fetch.max_entries_per_poll,
+            )
         except ParseError as exc:
             self._record_failure(feed, cfg, summary, f"cannot parse: {exc}", result.status, None)
             return

@@ -71,6 +71,7 @@ class WebSub:
         self.base = settings.daemon.public_url.rstrip("/")
         self.lease = settings.daemon.websub_lease
         self.max_body = settings.fetch.max_body_bytes
+        self.max_entries = settings.fetch.max_entries_per_poll
         self.sessions = sessions
         self.fetcher = fetcher
         self.pipeline = pipeline
@@ -194,7 +195,7 @@ class WebSub:
             self._note(sub_id, error="push dropped: missing or wrong X-Hub-Signature")
             return Reply(202, b"")  # the spec asks for 2xx, so a forger learns nothing
         try:
-            parsed = parse_source(body, topic, headers.get("content-type"))
+            parsed = parse_source(body, topic, headers.get("content-type"), max_entries=self.max_entries)
         except ParseError as exc:
             self._note(sub_id, error=f"push not parsed: {exc}")
             return Reply(202, b"")

@@ -66,7 +66,7 @@ class Feed(Base):
 
 
 class WebSubSubscription(Base):
-    """A WebSub subscription of one feed at its hub; the callback path carries ``token``, pushes are signed with ``secret``."""
+    """A feed's WebSub subscription: the callback path carries ``token``; pushes are signed with ``secret``."""
 
     __tablename__ = "websub_subscriptions"
 
