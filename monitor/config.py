@@ -212,7 +212,9 @@ class AlertSettings(_Section):
     retry_first: Duration = timedelta(seconds=30)  # backoff doubles from here, with jitter
     retry_max: Duration = timedelta(hours=1)
     lease: Duration = timedelta(minutes=5)  # a claimed alert is left alone this long by other daemons
-    group_window: Duration = timedelta(minutes=2)  # spikes sharing stories within it go out as one message
+    # Spike alerts wait this long for other watchlists' spikes on the same stories, to go out as one message
+    # (an unsent alert of the last 10 minutes takes them in anyway).
+    group_window: Duration = timedelta(0)
     feed_failing_after: Duration = timedelta(hours=6)  # operator alert for a feed failing this long
     feed_silent_factor: float = Field(default=8.0, gt=1)  # ... or silent this many times its usual gap
     feed_silent_min: Duration = timedelta(days=2)  # ... and at least this long

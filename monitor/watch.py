@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from monitor.alerts.channels import channels_for
+from monitor.alerts.controls import severity
 from monitor.alerts.message import spike_payload, spike_subject
-from monitor.alerts.outbox import enqueue
-from monitor.config import Settings, SpikeSettings
+from monitor.alerts.routing import route_spike_alert
+from monitor.config import Settings, SpikeSettings, WatchlistSettings
 from monitor.db.models import Article, KeywordCount, Mention, Spike, Story
 from monitor.ingest import bucket_start
 from monitor.spikes.detector import DetectorSettings, Episode, detect
@@ -23,6 +23,7 @@ from monitor.spikes.detector import DetectorSettings, Episode, detect
 log = logging.getLogger("monitor.spikes")
 
 MAX_STORIES = 20
+HISTORY_DAYS = 14  # days of counts in an alert's payload (the email's chart)
 
 
 def detector_settings(cfg: SpikeSettings) -> DetectorSettings:
@@ -65,6 +66,23 @@ def count_series(
         values.append(float(by_bucket.get(moment, 0)))
         moment += bucket
     return stamps, values
+
+
+def daily_history(session: Session, watchlist: str, now: datetime, days: int = HISTORY_DAYS) -> dict[str, Any]:
+    """Stories per UTC day for the last ``days`` days, today last: the chart in an alert."""
+    first = datetime.combine((now.astimezone(UTC) - timedelta(days=days - 1)).date(), datetime.min.time(), UTC)
+    rows = session.execute(
+        select(KeywordCount.bucket_start, KeywordCount.count).where(
+            KeywordCount.watchlist == watchlist, KeywordCount.bucket_start >= first
+        )
+    )
+    labels = [(first + timedelta(days=i)).date().isoformat() for i in range(days)]
+    totals = dict.fromkeys(labels, 0)
+    for when, count in rows:
+        label = when.astimezone(UTC).date().isoformat()
+        if label in totals:
+            totals[label] += count
+    return {"days": labels, "counts": [totals[label] for label in labels]}
 
 
 class SpikeWatcher:
@@ -134,8 +152,21 @@ class SpikeWatcher:
         session.add(spike)
         session.flush()
         subject = spike_subject(name, int(episode.observed), window_hours, episode.expected)
+        last = session.scalar(
+            select(Spike.last_alerted_at)
+            .where(Spike.watchlist == name, Spike.id != spike.id, Spike.last_alerted_at.is_not(None))
+            .order_by(Spike.last_alerted_at.desc())
+            .limit(1)
+        )
+        cooldown = self._watchlist_settings(name).cooldown
+        if last is not None and self.clock() - last < cooldown:
+            log.info("spike %s recorded without an alert: within the %s cooldown", subject, cooldown)
+            return SpikeEvent(name, spike.id, "spike.cooldown", subject)
         self._alert(session, spike, "spike.opened", subject)
         return SpikeEvent(name, spike.id, "spike.opened", subject)
+
+    def _watchlist_settings(self, name: str) -> WatchlistSettings:
+        return next(w for w in self.settings.watchlists if w.name == name)
 
     def _update(self, session: Session, spike: Spike, episode: Episode) -> list[SpikeEvent]:
         spike.peak = max(spike.peak, float(episode.peak))
@@ -148,10 +179,20 @@ class SpikeWatcher:
             )
             self._alert(session, spike, "spike.escalated", subject)
             return [SpikeEvent(spike.watchlist, spike.id, "spike.escalated", subject)]
+        repeat = self._watchlist_settings(spike.watchlist).repeat
+        last = spike.last_alerted_at
+        if repeat and episode.end is None and last is not None and self.clock() - last >= repeat:
+            spike.reminders += 1
+            subject = "still spiking: " + spike_subject(
+                spike.watchlist, int(episode.observed), spike.window_seconds / 3600, spike.expected
+            )
+            self._alert(session, spike, "spike.ongoing", subject, suffix=f":{spike.reminders}")
+            return [SpikeEvent(spike.watchlist, spike.id, "spike.ongoing", subject)]
         return []
 
-    def _alert(self, session: Session, spike: Spike, kind: str, subject: str) -> None:
-        key = f"{kind}:{spike.watchlist}:{spike.started_at.strftime('%Y%m%dT%H%M')}"
+    def _alert(self, session: Session, spike: Spike, kind: str, subject: str, suffix: str = "") -> None:
+        key = f"{kind}:{spike.watchlist}:{spike.started_at.strftime('%Y%m%dT%H%M')}{suffix}"
+        now = self.clock()
         payload = spike_payload(
             key=key,
             kind=kind,
@@ -167,18 +208,22 @@ class SpikeWatcher:
             },
             stories=self._stories(session, spike),
             summary=subject,
-            created_at=self.clock().isoformat(),
+            created_at=now.isoformat(),
         )
-        enqueue(
+        payload["severity"] = severity(max(spike.observed, spike.peak), spike.expected)
+        payload["history"] = daily_history(session, spike.watchlist, now)
+        route_spike_alert(
             session,
+            self.settings,
             kind=kind,
             key=key,
             subject=subject,
             payload=payload,
-            channels=channels_for(self.settings, spike.watchlist),
+            watchlist=spike.watchlist,
             spike_id=spike.id,
-            now=self.clock(),
+            now=now,
         )
+        spike.last_alerted_at = now
 
     def _stories(self, session: Session, spike: Spike) -> list[dict[str, Any]]:
         """The stories behind the spike, originals first with their reposts folded under them."""
