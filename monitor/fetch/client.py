@@ -135,7 +135,6 @@ class Fetcher:
         ``robots``: refuse (FetchDisallowed) URLs the site's robots.txt disallows, and keep its Crawl-delay.
         """
         started = time.monotonic()
-        deadline = started + self.settings.total_timeout.total_seconds()
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
@@ -151,7 +150,7 @@ class Fetcher:
             if robots and self.settings.robots:
                 delay = max(delay, self._check_robots(current))
             seen.add(current)
-            status, response_headers, body = self._one("GET", current, headers, deadline, delay, max_bytes)
+            status, response_headers, body = self._one("GET", current, headers, delay, max_bytes)
             if status in REDIRECTS and "location" in response_headers:
                 target = urljoin(current, response_headers["location"].strip())
                 if urlsplit(target).scheme not in ("http", "https"):
@@ -176,9 +175,8 @@ class Fetcher:
         """POST a form (no redirects followed), e.g. a WebSub subscription request; raise a FetchError on failure."""
         check_scheme(url)
         started = time.monotonic()
-        deadline = started + self.settings.total_timeout.total_seconds()
         delay = self.settings.per_host_delay.total_seconds()
-        status, headers, body = self._one("POST", url, {}, deadline, delay, 64 * 1024, data)
+        status, headers, body = self._one("POST", url, {}, delay, 64 * 1024, data)
         if status >= 400:
             raise FetchHTTPError(url, status, parse_retry_after(headers.get("retry-after")))
         return FetchResult(url, status, headers, body, time.monotonic() - started)
@@ -208,7 +206,6 @@ class Fetcher:
         method: str,
         url: str,
         headers: dict[str, str],
-        deadline: float,
         delay: float,
         max_bytes: int | None = None,
         form: dict[str, str] | None = None,
@@ -221,6 +218,8 @@ class Fetcher:
                 gate.next_start = max(gate.next_start, time.monotonic()) + delay
             if wait > 0:
                 time.sleep(wait)
+            # The time limit runs from the request's start: waiting for politeness does not count.
+            deadline = time.monotonic() + self.settings.total_timeout.total_seconds()
             return self._request(method, url, headers, deadline, max_bytes, form)
 
     def _request(
@@ -249,6 +248,9 @@ class Fetcher:
         except FetchError:
             raise
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                total = self.settings.total_timeout.total_seconds()
+                raise FetchTimeout(url, f"total time limit exceeded ({total:g}s)") from None
             raise FetchTimeout(url, f"timed out ({type(exc).__name__})") from None
         except httpx.DecodingError as exc:
             raise FetchNetworkError(url, f"cannot decode body: {exc}") from None

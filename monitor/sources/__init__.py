@@ -52,17 +52,17 @@ def _cap_entries(body: bytes, head: str, limit: int) -> bytes | None:
     Feedparser reads about 2,000 entries a second; a feed of 50,000 would hold a worker for half a minute.
     Feeds list newest first, so the first ``limit`` entries are the ones worth reading.
     """
-    position = 0
+    position, cut = 0, 0
     for _ in range(limit + 1):
         match = _ENTRY_TAG.search(body, position)
         if match is None:
             return None
-        position = match.end()
+        position, cut = match.end(), match.start()
     root = _ROOT_TAG.search(head)
     if root is None:
         return None
     closing = f"</channel></{root.group(1)}>" if root.group(1).endswith("rss") else f"</{root.group(1)}>"
-    return body[: match.start()] + closing.encode()
+    return body[:cut] + closing.encode()
 
 
 def _listing(body: bytes, url: str, content_type: str | None, selectors: Sequence[str]) -> ParsedFeed:
