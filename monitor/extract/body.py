@@ -42,9 +42,7 @@ _SHORT_GOOD = 1500
 _SEED_POOL = 5
 _LINK_ONLY_SHARE = 0.8
 _LINK_LIST_SHARE = 0.5
-_LINKY_SELECTOR = ", ".join(
-    f"{tag}:has(a)" for tag in ("p", "li", "dd", "span", "div", "ul", "ol", "table", "section", "dl")
-)
+_LINKY_TAGS = frozenset({"p", "li", "dd", "span", "div", "ul", "ol", "table", "section", "dl"})
 _WRAPPER_SLACK = 40
 _EXPAND_RATIO = 0.5
 _PARA = "\u2029"
@@ -232,15 +230,49 @@ def _mark_blocks(root: LexborNode) -> None:
             node.insert_before(_PARA)
 
 
+def _linked_blocks(container: LexborNode) -> list[tuple[LexborNode, int]]:
+    """Blocks under the container that hold links, each with the length of its link text.
+
+    One pass over the container's links, adding each link's length to its ancestors (memoised chains), instead
+    of a subtree search per block.
+    """
+    container_id = container.mem_id
+    chains: dict[int, list[int]] = {}
+    nodes: dict[int, LexborNode] = {}
+    totals: dict[int, int] = {}
+    for link in container.css("a"):
+        length = len(link.text(deep=True).strip())
+        pending: list[int] = []
+        node = link.parent
+        chain: list[int] = []
+        while node is not None:
+            key = node.mem_id
+            if key == container_id:
+                break
+            known = chains.get(key)
+            if known is not None:
+                chain = known
+                break
+            pending.append(key)
+            nodes[key] = node
+            node = node.parent
+        for key in reversed(pending):
+            chain = [key, *chain]
+            chains[key] = chain
+        for key in chain:
+            totals[key] = totals.get(key, 0) + length
+    return [(nodes[key], total) for key, total in totals.items() if nodes[key].tag in _LINKY_TAGS]
+
+
 def _drop_boilerplate(container: LexborNode, container_length: int) -> None:
     """Remove link lists, hinted boilerplate and near-empty blocks inside the chosen container."""
     doomed: list[LexborNode] = []
-    for node in container.css(_LINKY_SELECTOR):
+    for node, link_length in _linked_blocks(container):
         length = len(node.text(deep=True).strip())
         if not length or length >= 0.5 * container_length:
             continue
         share = _LINK_ONLY_SHARE if node.tag in ("p", "li", "dd", "span") else _LINK_LIST_SHARE
-        if _link_length(node) >= share * length:
+        if link_length >= share * length:
             doomed.append(node)
     for node in container.css("h1, [class], [id]"):
         tag = node.tag
