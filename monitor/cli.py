@@ -15,6 +15,7 @@ from monitor import __version__
 from monitor.app import App
 from monitor.cli_support import OperatorError, UsageProblem, fmt_time, open_app, settings_of
 from monitor.commands import alerts as alerts_commands
+from monitor.commands import dedup as dedup_commands
 from monitor.commands import feeds as feeds_commands
 from monitor.config import config_path
 from monitor.db.engine import DatabaseError, make_engine
@@ -274,6 +275,7 @@ def demo(workdir: Path | None) -> None:
 
 # Commands that live in their own modules (one module per area).
 cli.add_command(alerts_commands.alerts)
+cli.add_command(dedup_commands.dedup)
 cli.add_command(feeds_commands.feeds)
 
 
