@@ -22,6 +22,7 @@ from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from monitor.alerts.scheduled import write_scheduled_alerts
 from monitor.app import App
 from monitor.db.engine import sqlite_path
 from monitor.httpd import DaemonHTTP
@@ -148,6 +149,10 @@ class Daemon:
         with self.spike_lock:
             self.app.watcher.run()
 
+    def operator_alerts(self) -> None:
+        """Feed-health alerts and daily digests that are due."""
+        write_scheduled_alerts(self.settings, self.app.sessions)
+
     def deliver(self) -> None:
         report = self.app.deliverer.deliver_due()
         if report.sent or report.failed or report.retrying:
@@ -180,6 +185,7 @@ class Daemon:
             self._job(self.dispatch, tick, int(tick * 2) + 1)
             self._job(self.deliver, settings.alerts.deliver_every.total_seconds(), 60)
             self._job(self.spikes, min(settings.spikes.bucket.total_seconds(), 300), 300)
+            self._job(self.operator_alerts, 60, 300)
             if self.websub is not None:
                 self._job(self.subscribe, tick, 300)
             self._start_http()
