@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 _TAG = re.compile(r"^\s*([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*\s*$")
 _PERSIAN_LETTERS = frozenset("پچژگکی")
@@ -27,6 +28,7 @@ _LATIN_WORD_LISTS: dict[str, str] = {
 }
 _LATIN_WORDS = {language: frozenset(words.split()) for language, words in _LATIN_WORD_LISTS.items()}
 _WORDS = re.compile(r"[^\W\d_]+")
+_ASCII_WORDS = re.compile(r"[a-z]+")
 
 
 def normalise_tag(tag: str | None) -> str | None:
@@ -59,27 +61,46 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-def _script_counts(sample: str) -> dict[str, int]:
-    """How many letters of each broad script family appear in the sample."""
-    counts: dict[str, int] = {}
-    for script, pattern in _SCRIPTS:
-        found = len(pattern.findall(sample))
-        if found:
-            counts[script] = found
-    return counts
+_SCRIPT_OF: dict[str, str | None] = {}
+
+
+def _script_of(char: str) -> str | None:
+    """The script family of one character (memoised), or None for digits, punctuation and others."""
+    try:
+        return _SCRIPT_OF[char]
+    except KeyError:
+        pass
+    found = next((script for script, pattern in _SCRIPTS if pattern.match(char)), None)
+    if len(_SCRIPT_OF) < 50_000:
+        _SCRIPT_OF[char] = found
+    return found
+
+
+def _script_counts(sample: str, distinct: set[str]) -> dict[str, int]:
+    """How many letters of each broad script family appear in the sample.
+
+    Each distinct character is classified once and counted with str.count, far cheaper than a pass per script.
+    """
+    by_script: dict[str, list[str]] = {}
+    for char in distinct:
+        script = _script_of(char)
+        if script is not None:
+            by_script.setdefault(script, []).append(char)
+    return {script: sum(map(sample.count, chars)) for script, chars in by_script.items()}
 
 
 def guess_language(text: str) -> str | None:
     """A cheap guess at the language of a text from its script, distinctive letters and common words."""
     sample = text[:2000]
-    counts = _script_counts(sample)
+    distinct = set(sample)
+    counts = _script_counts(sample, distinct)
     if not counts or sum(counts.values()) < 10:
         return None
     script = max(counts, key=lambda key: counts[key])
     if script == "han":
         return "ja" if counts.get("ja", 0) > counts["han"] * 0.05 else "zh"
     if script == "cyrillic":
-        letters = set(sample.lower())
+        letters = {char.lower() for char in distinct}
         if letters & _TAJIK_LETTERS:
             return "tg"
         if letters & _UZBEK_CYRILLIC:
@@ -90,7 +111,7 @@ def guess_language(text: str) -> str | None:
             return "uk"
         return "ru"
     if script == "arabic":
-        letters = set(sample)
+        letters = distinct
         if letters & _PASHTO_LETTERS:
             return "ps"
         if letters & _URDU_LETTERS:
@@ -99,10 +120,11 @@ def guess_language(text: str) -> str | None:
             return "fa"
         return "ar"
     if script == "latin":
-        words = _WORDS.findall(sample.lower())
+        lowered = sample.lower()
+        words = Counter((_ASCII_WORDS if lowered.isascii() else _WORDS).findall(lowered))
         best, best_hits = None, 0
         for language, common in _LATIN_WORDS.items():
-            hits = sum(1 for word in words if word in common)
+            hits = sum(words[word] for word in common if word in words)
             if hits > best_hits:
                 best, best_hits = language, hits
         return best if best_hits >= 3 else None
