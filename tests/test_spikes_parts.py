@@ -10,7 +10,7 @@ import pytest
 from monitor.spikes.chart import render_chart
 from monitor.spikes.nbinom import nbinom_sf, poisson_sf
 from monitor.spikes.series import SeriesError, load_counts_csv
-from monitor.spikes.synthetic import generate_stream
+from monitor.spikes.synthetic import generate_stream, oracle_p
 
 
 def nbinom_pmf(k: int, mean: float, phi: float) -> float:
@@ -107,4 +107,14 @@ def test_synthetic_streams_are_seeded_and_labelled() -> None:
         assert burst.onset >= first.timestamps[0] + timedelta(days=14)
         assert timedelta(hours=2) <= burst.end - burst.onset <= timedelta(hours=24)
         assert 3.0 <= burst.multiplier <= 20.0
-        assert burst.expected_excess >= 6.0
+        assert burst.expected_excess > 0.0 and 0.0 <= burst.oracle_p <= 1.0
+
+
+def test_oracle_labels_only_bursts_a_known_baseline_would_show() -> None:
+    """A burst adding 0.2 stories is not detectable by the oracle; 10 stories over 2 quiet hours is."""
+    tiny = oracle_p([0.05, 0.05], 0.2, 0.2)
+    clear = oracle_p([0.5, 0.5], 10.0, 0.2)
+    budget = 1.0 / 720 / 24
+    assert tiny > 0.05 and clear < budget
+    assert oracle_p([0.5, 0.5], 5.0, 0.2) > clear  # fewer extra stories, weaker evidence
+    assert oracle_p([0.5, 0.5], 10.0, 0.5) > clear  # noisier baseline, weaker evidence

@@ -6,7 +6,10 @@ window up to the one pooled by the series' rate (the shortest expected to hold `
 stories: 1 h for busy watchlists, many hours for sparse ones), plus a longer window for slow ramps.
 Each sum is scored by a negative binomial upper tail whose dispersion is fitted on the series' own
 window sums; the best score is compared with a threshold that spends the false-alarm budget (alerts
-per 30 days), calibrated on the series' own score tail (see `calibration`). Episodes open on an alert,
+per 30 days), calibrated on the series' own score tail (see `calibration`). On sparse series (pooled
+window longer than one bucket) a CUSUM of the log-likelihood ratio of a 4x rise accumulates evidence of
+sustained moderate rises hour by hour; it spends part of the budget against its own calibrated tail.
+Episodes open on an alert,
 escalate once when the window count doubles, and close after the window has looked ordinary for a
 hold-down period. Buckets inside episodes, and the excess of unusually high buckets, are kept out of
 the baseline so a spike never becomes "normal".
@@ -55,6 +58,13 @@ class DetectorSettings:
     # Second rule for slow ramps: a window this many times the pooled one (1 turns the rule off).
     ramp_factor: int = 4
     max_ramp_window: timedelta = timedelta(hours=48)
+    # Third rule for sustained moderate rises in sparse series (pooled window longer than one bucket): a
+    # CUSUM of the negative binomial log-likelihood ratio of `cusum_ratio` x the forecast against the
+    # forecast (0 turns it off). Its excursion must reach `cusum_min_ratio` x its expectation.
+    cusum_ratio: float = 4.0
+    cusum_min_ratio: float = 3.0
+    # The share of the false-alarm budget the CUSUM spends (threshold from its own tail); windows spend the rest.
+    cusum_share: float = 0.75
     # An episode closes once its window has looked ordinary (p >= release_p) for `hold_down`.
     release_p: float = 0.05
     hold_down: timedelta = timedelta(hours=6)
@@ -228,6 +238,10 @@ class _Replay:
         self.tail = TailCalibration(
             settings.tail_reference_p, settings.tail_prior_runs, decay, run_gap=self.hold_buckets
         )
+        self.cusum_tail = TailCalibration(
+            settings.tail_reference_p, settings.tail_prior_runs, decay, run_gap=self.hold_buckets
+        )
+        self.cusum_share = settings.cusum_share if settings.cusum_ratio > 1.0 else 0.0
         self.alpha = settings.false_alarms_per_30_days * (bucket / _MONTH)
         self.warm_until = first + settings.warmup
         self.learn_from = first + settings.warmup / 2
@@ -241,6 +255,8 @@ class _Replay:
         self.expected: list[float] = []
         self.episodes: list[Episode] = []
         self.current: _Open | None = None
+        self.cusum = 0.0
+        self.cusum_from = 0
 
     def step(self, index: int, when: datetime, count: float) -> None:
         expected = self.baseline.expect(when)
@@ -252,20 +268,36 @@ class _Replay:
         self.forecast.append(expected)
         learning = when >= self.learn_from
         suspicious = False
+        self._accumulate(index, count if self.current is None else expected, expected)
         if self.current is not None:
             self._follow(index, when)
             self.tail.skip()
+            self.cusum_tail.skip()
         else:
-            best = self._best_window(self._tests())
-            suspicious = best is not None and best.score > self.tail.reference
-            if when >= self.warm_until and best is not None and best.eligible:
-                threshold = self.tail.threshold(self.alpha)
-                if best.score > threshold:
+            tests = self._tests()
+            share = self.cusum_share if tests[0] < self._primary() else 0.0
+            candidates = (
+                (self._best_window(tests), self.tail, self.alpha * (1.0 - share)),
+                (self._cusum_candidate(index), self.cusum_tail, self.alpha * share),
+            )
+            for best, tail, alpha in candidates:
+                if alpha <= 0:
+                    continue
+                suspicious = suspicious or (best is not None and best.score > tail.reference)
+                threshold = tail.threshold(alpha)
+                fires = (
+                    self.current is None
+                    and when >= self.warm_until
+                    and best is not None
+                    and best.eligible
+                    and best.score > threshold
+                )
+                if fires:
+                    assert best is not None
                     self._open(index, when, best)
-                    if learning:
-                        self.tail.observe(best.score, censored_at=threshold)
-            if self.current is None and learning:
-                self.tail.observe(best.score if best is not None else 0.0)
+                if learning:
+                    score = best.score if best is not None else 0.0
+                    tail.observe(score, censored_at=threshold if fires else None)
         self._learn(when, count, expected, learning, suspicious)
 
     def finish(self) -> list[Episode]:
@@ -274,14 +306,51 @@ class _Replay:
             self.current = None
         return self.episodes
 
+    def _primary(self) -> int:
+        """The pooled window's length in buckets at the current level."""
+        rate = self.baseline.level() * self.per_hour
+        return int(pick_window(rate, self.bucket, self.settings) / self.bucket)
+
     def _tests(self) -> list[int]:
         """Window lengths (in buckets) tested this bucket: all up to the pooled one, and the ramp window."""
-        rate = self.baseline.level() * self.per_hour
-        primary = int(pick_window(rate, self.bucket, self.settings) / self.bucket)
+        primary = self._primary()
         tests = [length for length in self.lengths if length <= primary]
         if self.ramp[primary] > primary:
             tests.append(self.ramp[primary])
         return tests
+
+    def _accumulate(self, index: int, value: float, expected: float) -> None:
+        """Advance the CUSUM: log-likelihood of `cusum_ratio` x the forecast against the forecast."""
+        ratio = self.settings.cusum_ratio
+        if ratio <= 1.0 or expected <= 0:
+            return
+        phi = self.dispersion[1].phi
+        if phi <= 1e-9:
+            step = value * math.log(ratio) - (ratio - 1.0) * expected
+        else:
+            size = 1.0 / phi
+            step = value * math.log(ratio * (size + expected) / (size + ratio * expected)) + size * math.log(
+                (size + expected) / (size + ratio * expected)
+            )
+        if self.cusum <= 0.0:
+            self.cusum_from = index
+        self.cusum = max(0.0, self.cusum + step)
+
+    def _cusum_candidate(self, index: int) -> _Candidate | None:
+        """The CUSUM's excursion as a window from its first bucket, scored by the CUSUM value.
+
+        The value is a log-likelihood ratio, whose exceedance probability under the forecast is at most
+        exp(-value) (Wald), so it is on the scale of -ln(p); its own tail calibration sets its threshold.
+        """
+        if self.cusum <= 0.0:
+            return None
+        length = index - self.cusum_from + 1
+        observed = self.tested.trailing(length)
+        mean = self.forecast.trailing(length)
+        if observed is None or mean is None:
+            return None
+        eligible = observed >= self.settings.min_count and observed >= self.settings.cusum_min_ratio * mean
+        return _Candidate(self.cusum, length, observed, mean, eligible)
 
     def _best_window(self, tests: Sequence[int]) -> _Candidate | None:
         """The highest-scoring window; the score is -ln(p) less ln(number of windows) (Bonferroni)."""
@@ -306,15 +375,18 @@ class _Replay:
     def _open(self, index: int, when: datetime, best: _Candidate) -> None:
         first = index - best.length + 1
         start = next((j for j in range(first, index + 1) if self.values[j] > self.expected[j]), index)
+        # A CUSUM excursion can have any length: follow the episode over the nearest fitted window.
+        window = min((length for length in self.dispersion if length >= best.length), default=max(self.dispersion))
         self.current = _Open(
             start=self.whens[start],
             alerted_at=when,
-            window=best.length,
+            window=window,
             observed=round(best.observed),
             expected=best.expected,
             peak=best.observed,
         )
         self.tested.rewrite(start, self.expected[start:])
+        self.cusum = 0.0
 
     def _follow(self, index: int, when: datetime) -> None:
         """Grow, escalate or close the open episode."""

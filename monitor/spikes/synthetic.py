@@ -3,17 +3,25 @@
 A stream has a base rate (0.05 to 4 stories an hour, log-uniform), a daily rhythm, a weekend dip on a
 random pair of days, slow drift (trend plus a multi-week swing), day-to-day variation and negative
 binomial noise per hour. Bursts last 2-24 hours and add (m - 1) times the local mean rate, m from 3x to
-20x (log-uniform), as a step, a ramp up, or a jump that decays. A drawn burst is kept only if it is
-expected to bring at least `min_excess` extra stories: a burst of a fraction of one story is not an
-event any detector could be scored on.
+20x (log-uniform), as a step, a ramp up, or a jump that decays.
+
+Not every planted burst is an event a detector can be scored on (3x of 0.05 stories an hour for two
+hours adds 0.2 stories). Each burst carries `oracle_p`: the upper tail probability of its expected
+count over its window under the true baseline (the hourly means and negative binomial noise the
+stream was drawn from). An evaluation labels a burst only when `oracle_p` is below the per-test
+threshold its false-alarm budget implies, i.e. when an oracle that knows the baseline would see it at
+least half the time. `min_excess` (default 0) can instead redraw bursts expected to add fewer stories.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from monitor.spikes.nbinom import nbinom_sf
 
 _HOUR = timedelta(hours=1)
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
@@ -21,13 +29,14 @@ START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 
 @dataclass(frozen=True)
 class Burst:
-    """A labelled burst: [onset, end) with its peak multiplier and shape."""
+    """A planted burst: [onset, end), its peak multiplier, shape, expected extra stories and oracle tail p."""
 
     onset: datetime
     end: datetime
     multiplier: float
     shape: str
     expected_excess: float
+    oracle_p: float
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,7 @@ def generate_stream(
     quiet_days: int = 14,
     base_rate: float | None = None,
     with_bursts: bool = True,
-    min_excess: float = 6.0,
+    min_excess: float = 0.0,
 ) -> SyntheticStream:
     """A deterministic stream for `seed`; bursts only after `quiet_days`, 6-12 days apart."""
     rng = random.Random(seed)
@@ -119,6 +128,7 @@ def generate_stream(
                         multiplier=multiplier,
                         shape=shape,
                         expected_excess=excess,
+                        oracle_p=oracle_p(mean[hour : hour + duration], excess, phi),
                     )
                 )
             hour += rng.randrange(6 * 24, 12 * 24)
@@ -128,6 +138,20 @@ def generate_stream(
         noisy = rng.gammavariate(1.0 / phi, phi) * mean[hour]
         counts.append(float(poisson(rng, noisy + extra[hour])))
     return SyntheticStream(seed=seed, base_rate=rate, timestamps=timestamps, counts=counts, bursts=bursts)
+
+
+def oracle_p(means: Sequence[float], excess: float, phi: float) -> float:
+    """P(window count >= its expected value with the burst) under the true baseline of the window.
+
+    `means` are the true hourly means (no burst), each hour negative binomial with dispersion `phi`
+    independently, so the window sum has variance sum(m) + phi * sum(m^2): a negative binomial of
+    dispersion phi * sum(m^2) / sum(m)^2.
+    """
+    total = sum(means)
+    if total <= 0:
+        return 0.0 if excess > 0 else 1.0
+    window_phi = phi * sum(m * m for m in means) / (total * total)
+    return nbinom_sf(total + excess, total, window_phi)
 
 
 def _draw_burst(
