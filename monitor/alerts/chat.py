@@ -3,10 +3,18 @@ read from the environment, since those URLs carry tokens."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import warnings
 from urllib.parse import urlsplit
 
 import apprise
+
+with warnings.catch_warnings(), contextlib.suppress(ImportError):
+    # Apprise's email plugin, loaded on first use, imports imghdr (deprecated in Python 3.11 and 3.12,
+    # gone in 3.13, where Apprise installs a stand-in): imported here once, its warning silenced.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import imghdr  # noqa: F401
 
 from monitor.alerts.delivery import DeliveryError
 from monitor.alerts.message import AlertMessage
