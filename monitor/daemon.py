@@ -9,18 +9,20 @@ gets a grace period, and every write is a whole transaction, so nothing is left 
 from __future__ import annotations
 
 import contextlib
+import functools
 import fcntl
 import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import DBAPIError
 
 from monitor.alerts.scheduled import write_scheduled_alerts
 from monitor.app import App
@@ -29,6 +31,21 @@ from monitor.httpd import DaemonHTTP
 from monitor.websub import WebSub
 
 log = logging.getLogger("monitor.daemon")
+
+
+def guarded(func: Callable[[], None]) -> Callable[[], None]:
+    """Run a scheduled job so that a database outage is one log line and the next run simply tries again."""
+
+    @functools.wraps(func)
+    def run() -> None:
+        try:
+            func()
+        except DBAPIError as exc:
+            log.warning("%s: database unavailable (%s); trying again at the next run", func.__name__, exc.orig)
+        except Exception:
+            log.exception("%s failed unexpectedly; trying again at the next run", func.__name__)
+
+    return run
 
 
 class AlreadyRunning(Exception):
@@ -101,6 +118,8 @@ class Daemon:
             if summary.watchlists and not self.app.stop.is_set():
                 self.spikes()
                 self.deliver()
+        except DBAPIError as exc:
+            log.warning("poll of feed %s stopped: database unavailable (%s); it is retried", feed_id, exc.orig)
         except Exception:
             log.exception("poll of feed %s failed unexpectedly", feed_id)
         finally:
@@ -159,9 +178,9 @@ class Daemon:
             log.info("alerts sent=%d retrying=%d failed=%d", report.sent, report.retrying, report.failed)
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def _job(self, func: object, seconds: float, grace: int) -> None:
+    def _job(self, func: Callable[[], None], seconds: float, grace: int) -> None:
         self.scheduler.add_job(
-            func,
+            guarded(func),
             "interval",
             seconds=seconds,
             next_run_time=datetime.now(UTC),
