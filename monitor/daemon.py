@@ -9,8 +9,8 @@ gets a grace period, and every write is a whole transaction, so nothing is left 
 from __future__ import annotations
 
 import contextlib
-import functools
 import fcntl
+import functools
 import logging
 import os
 import signal
