@@ -17,6 +17,7 @@ from monitor.cli_support import OperatorError, UsageProblem, fmt_time, open_app,
 from monitor.commands import alerts as alerts_commands
 from monitor.commands import dedup as dedup_commands
 from monitor.commands import feeds as feeds_commands
+from monitor.commands import spikes as spikes_commands
 from monitor.config import config_path
 from monitor.db.engine import DatabaseError, make_engine
 from monitor.db.migrate import current_revision, head_revision, upgrade
@@ -277,6 +278,7 @@ def demo(workdir: Path | None) -> None:
 cli.add_command(alerts_commands.alerts)
 cli.add_command(dedup_commands.dedup)
 cli.add_command(feeds_commands.feeds)
+cli.add_command(spikes_commands.spikes)
 
 
 def main() -> None:

@@ -51,9 +51,11 @@ def fill_gaps(
 
 
 def load_counts_csv(text: str) -> tuple[list[datetime], list[float]]:
-    """Parse a ``timestamp,value`` CSV (header optional; ISO timestamps); errors name the line."""
+    """Parse a ``timestamp,value`` CSV (header optional; ISO timestamps; rows on one fixed-step grid,
+    gaps allowed); errors name the line."""
     timestamps: list[datetime] = []
     counts: list[float] = []
+    lines: list[int] = []
     reader = csv.reader(io.StringIO(text))
     for row in reader:
         line = reader.line_num
@@ -81,6 +83,15 @@ def load_counts_csv(text: str) -> tuple[list[datetime], list[float]]:
                 raise SeriesError(f"line {line}: timestamp {stamp} is not after the previous one")
         timestamps.append(when)
         counts.append(count)
+        lines.append(line)
     if not timestamps:
         raise SeriesError("no data rows")
+    if len(timestamps) >= 2:
+        bucket = min(b - a for a, b in itertools.pairwise(timestamps))
+        for index in range(1, len(timestamps)):
+            if (timestamps[index] - timestamps[index - 1]) % bucket:
+                raise SeriesError(
+                    f"line {lines[index]}: timestamp {timestamps[index].isoformat()} is off the {bucket} grid "
+                    "of the other rows"
+                )
     return timestamps, counts
