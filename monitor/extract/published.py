@@ -17,7 +17,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor.extract.dates import date_from_url, parse_date, parse_text_date
 
-_TIME_SELECTORS = ("[itemprop=datePublished]", "time[pubdate]", "article time[datetime]", "time[datetime]")
+_TIME_QUERY = '[itemprop="datePublished" i], time[pubdate], time[datetime]'
+_TIME_TRIES = 3  # elements tried of each kind
 _DATE_LIKE_QUERY = '[class*="date" i], [class*="time" i], [id*="date" i]'
 # "tit" covers title, titre, titel, titulo, titolo.
 _HEADLINE_QUERY = 'h1, h2, [class*="tit" i], [class*="headline" i]'
@@ -74,15 +75,48 @@ def _clean(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def _in_article(node: LexborNode) -> bool:
+    """True when the node sits inside an <article> element."""
+    parent = node.parent
+    while parent is not None:
+        if parent.tag == "article":
+            return True
+        parent = parent.parent
+    return False
+
+
+def _time_ranks(node: LexborNode, attrs: dict[str, str | None]) -> list[int]:
+    """The kinds a date element belongs to: 0 itemprop=datePublished, 1 <time pubdate>, 2 <time datetime> in an
+    <article>, 3 any <time datetime>."""
+    ranks = []
+    if (attrs.get("itemprop") or "").lower() == "datepublished":
+        ranks.append(0)
+    if node.tag == "time":
+        if "pubdate" in attrs:
+            ranks.append(1)
+        if "datetime" in attrs:
+            ranks.extend((2, 3) if _in_article(node) else (3,))
+    return ranks
+
+
 def _time_element_date(tree: LexborHTMLParser) -> datetime | None:
-    """A publication date from <time> and itemprop=datePublished elements."""
-    for selector in _TIME_SELECTORS:
-        for node in tree.css(selector)[:3]:
-            attrs = node.attributes
+    """A publication date from <time> and itemprop=datePublished elements (one query, strongest kind first)."""
+    ranked: list[tuple[int, int, str]] = []
+    for position, node in enumerate(tree.css(_TIME_QUERY)):
+        attrs = node.attributes
+        ranks = _time_ranks(node, attrs)
+        if ranks:
             value = attrs.get("datetime") or attrs.get("content") or node.text()
-            found = parse_date(value)
-            if found is not None:
-                return found
+            ranked.extend((rank, position, value) for rank in ranks)
+    ranked.sort(key=lambda entry: (entry[0], entry[1]))
+    tried: dict[int, int] = {}
+    for rank, _, written in ranked:
+        if tried.get(rank, 0) >= _TIME_TRIES:
+            continue  # only the first few elements of each kind
+        tried[rank] = tried.get(rank, 0) + 1
+        found = parse_date(written)
+        if found is not None:
+            return found
     return None
 
 
