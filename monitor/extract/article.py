@@ -13,10 +13,8 @@ from monitor.extract.decode import decode_html, utf8_bytes
 from monitor.extract.edges import trim_edges
 from monitor.extract.language import guess_language
 from monitor.extract.metadata import PageMeta, read_metadata
-from monitor.extract.structured import prefer_stated, stated_body_text
+from monitor.extract.structured import LONGER_BY, prefer_stated, stated_body_text
 from monitor.extract.verdict import classify
-
-_LONGER_BY = 2  # a stated body shorter than twice the DOM text is not worth cleaning
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +26,7 @@ class Article:
     title: str | None
     text: str
     author: str | None
-    published: datetime | None
+    published: datetime | None  # aware, in the publisher's own UTC offset where the page shows it
     language: str | None
     image: str | None
     problem: str | None
@@ -53,7 +51,7 @@ def _extract(html: bytes | str, url: str | None) -> Article:
     meta: PageMeta = read_metadata(tree, url, source)
     body = extract_body(tree, amp=meta.is_amp)
     main_text = trim_edges(body.text, meta.title)
-    if meta.ld_body and len(meta.ld_body) >= _LONGER_BY * len(main_text):
+    if meta.ld_body and len(meta.ld_body) >= LONGER_BY * len(main_text):  # else not worth cleaning
         stated = stated_body_text(meta.ld_body)
         if prefer_stated(main_text, stated):
             main_text = stated

@@ -12,8 +12,10 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser
 
+from monitor.extract.body import extract_body
+
 MIN_STATED_CHARS = 200
-_LONGER_BY = 2.0  # the stated body must be this many times longer than the DOM text to replace it
+LONGER_BY = 2.0  # the stated body must be this many times longer than the DOM text to replace it
 _TAG = re.compile(r"<[a-zA-Z/!][^>]*>")
 _BLANK_LINES = re.compile(r"\n\s*\n|\r\n\s*\r\n")
 _SPACE = re.compile(r"\s+")
@@ -21,9 +23,7 @@ _SPACE = re.compile(r"\s+")
 
 def stated_body_text(raw: str) -> str:
     """Clean paragraphs of a JSON-LD articleBody (plain text, or HTML some sites put there)."""
-    if _TAG.search(raw):
-        from monitor.extract.body import extract_body  # the same cleaning as for pages
-
+    if _TAG.search(raw):  # the same cleaning as for pages
         return extract_body(LexborHTMLParser(f"<html><body><article>{raw}</article></body></html>")).text
     text = html.unescape(raw)
     chunks = _BLANK_LINES.split(text) if _BLANK_LINES.search(text) else text.split("\n")
@@ -33,4 +33,4 @@ def stated_body_text(raw: str) -> str:
 
 def prefer_stated(dom_text: str, stated_text: str) -> bool:
     """True when the stated body should replace the DOM text: substantial, and much longer than it."""
-    return len(stated_text) >= MIN_STATED_CHARS and len(stated_text) >= _LONGER_BY * len(dom_text)
+    return len(stated_text) >= MIN_STATED_CHARS and len(stated_text) >= LONGER_BY * len(dom_text)
