@@ -64,6 +64,10 @@ def test_csv_counts_parse_with_or_without_header() -> None:
         ("2015-03-01 00:00,1,3\n", "line 1: expected 2 columns"),
         ("2015-03-01 00:00,1\n2015-03-01 01:00+00:00,1\n", "line 2: mixes"),
         ("timestamp,value\n", "no data rows"),
+        (
+            "timestamp,value\n2015-03-01 00:00,1\n2015-03-01 00:30,1\n\n2015-03-01 01:15,1\n",
+            "line 5: .* off the 0:30:00 grid",
+        ),
     ],
 )
 def test_csv_errors_name_the_line(text: str, message: str) -> None:
