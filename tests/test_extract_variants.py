@@ -120,3 +120,22 @@ def test_urdu_page_right_to_left(fixtures: Path) -> None:
     assert article.published is not None and article.published.date() == date(2018, 1, 5)
     assert article.author is None  # the only byline-like names belong to commenters
     assert article.problem is None
+
+
+def test_print_version_with_print_classes(fixtures: Path) -> None:
+    """A modern print view (classes saying "print") gives the story without print links, byline or footer."""
+    truth = _truth(fixtures, "en_macrumors.expected.txt")
+    paragraphs = "".join(f"<p>{paragraph}</p>" for paragraph in truth.strip().split("\n\n"))
+    page = (
+        f"<html><head><title>{MACRUMORS_TITLE} | MacRumors</title></head><body class='print'>"
+        "<div id='printHeader' class='printable'><img src='/logo.png' alt=''> <span>Printed from macrumors.com"
+        "</span> <a href='javascript:window.print()'>Print</a> <a href='javascript:window.close()'>Close</a></div>"
+        f"<div class='printable print-story'><h1>{MACRUMORS_TITLE}</h1>"
+        f"<p class='printable-byline'>By Joe Rossignol | November 18, 2019</p>{paragraphs}</div>"
+        "<div class='printable print-footer'><p>© 2019 MacRumors.com, LLC. All rights reserved.</p></div>"
+        "</body></html>"
+    )
+    article = extract_article(page, "https://www.macrumors.com/print/2019-11-18-13-inch/")
+    assert _scores(truth, article.text) >= (0.99, 0.99), article.text[:200]
+    assert article.author == "Joe Rossignol"
+    assert article.published is not None and article.published.date() == date(2019, 11, 18)

@@ -50,7 +50,7 @@ def _extract(html: bytes | str, url: str | None) -> Article:
     tree = LexborHTMLParser(source)
     meta: PageMeta = read_metadata(tree, url, source)
     body = extract_body(tree, amp=meta.is_amp)
-    main_text = trim_edges(body.text, meta.title)
+    main_text = trim_edges(body.text, meta.title, meta.author)
     if meta.ld_body and len(meta.ld_body) >= LONGER_BY * len(main_text):  # else not worth cleaning
         stated = stated_body_text(meta.ld_body)
         if prefer_stated(main_text, stated):
