@@ -90,6 +90,8 @@ class Daemon:
         self.executor = ThreadPoolExecutor(
             max_workers=self.settings.fetch.concurrency, thread_name_prefix="poll"
         )
+        # Feed fetches run apart from page work, so a feed's slow pages never hold up the next cycle.
+        self.feed_pool = ThreadPoolExecutor(max_workers=self.settings.fetch.concurrency, thread_name_prefix="feed")
         self.inflight: set[int] = set()
         self.inflight_lock = threading.Lock()
         self.spike_lock = threading.Lock()
@@ -105,26 +107,35 @@ class Daemon:
     def dispatch(self) -> None:
         if self.app.stop.is_set():
             return
-        for feed_id in self.app.pipeline.due_feeds():
-            with self.inflight_lock:
-                if feed_id in self.inflight:
-                    continue
-                self.inflight.add(feed_id)
-            self.executor.submit(self._poll, feed_id)
-
-    def _poll(self, feed_id: int) -> None:
+        due = self.app.pipeline.due_feeds()
+        ids: list[int] = []
+        with self.inflight_lock:
+            for feed_id in due:
+                if feed_id not in self.inflight:
+                    self.inflight.add(feed_id)
+                    ids.append(feed_id)
+        if not ids:
+            return
+        with_pages: set[int] = set()
         try:
-            summary = self.app.pipeline.poll(feed_id)
-            if summary.watchlists and not self.app.stop.is_set():
-                self.spikes()
-                self.deliver()
+            # The feed stage for all due feeds at once (304 state written in batches), then page work
+            # for each feed that has pending entries.
+            self.app.pipeline.poll_many(ids, self.feed_pool)
+            with_pages = self.app.pipeline.pending_feeds(ids)
         except DBAPIError as exc:
-            log.warning("poll of feed %s stopped: database unavailable (%s); it is retried", feed_id, exc.orig)
+            log.warning("poll cycle of %d feeds stopped: database unavailable (%s); it is retried", len(ids), exc.orig)
         except Exception:
-            log.exception("poll of feed %s failed unexpectedly", feed_id)
+            if not self.app.stop.is_set():
+                log.exception("poll cycle of %d feeds failed unexpectedly", len(ids))
         finally:
             with self.inflight_lock:
-                self.inflight.discard(feed_id)
+                self.inflight.difference_update(set(ids) - with_pages)
+        for feed_id in with_pages:
+            try:
+                self.executor.submit(self._process_pages, feed_id)
+            except RuntimeError:  # stopping: the pending entries wait for the next start
+                with self.inflight_lock:
+                    self.inflight.discard(feed_id)
 
     def pushed(self, feed_id: int) -> None:
         """A WebSub push stored entries: fetch their pages now (a poll in flight leaves them to the next one)."""
@@ -132,16 +143,19 @@ class Daemon:
             if feed_id in self.inflight or self.app.stop.is_set():
                 return
             self.inflight.add(feed_id)
-        self.executor.submit(self._process_push, feed_id)
+        self.executor.submit(self._process_pages, feed_id)
 
-    def _process_push(self, feed_id: int) -> None:
+    def _process_pages(self, feed_id: int) -> None:
+        """Fetch and store the pages of a feed's pending entries (after a poll or a push)."""
         try:
             summary = self.app.pipeline.process_pending(feed_id)
             if summary.watchlists and not self.app.stop.is_set():
                 self.spikes()
                 self.deliver()
+        except DBAPIError as exc:
+            log.warning("pages of feed %s stopped: database unavailable (%s); they are retried", feed_id, exc.orig)
         except Exception:
-            log.exception("processing a push for feed %s failed unexpectedly", feed_id)
+            log.exception("pages of feed %s failed unexpectedly", feed_id)
         finally:
             with self.inflight_lock:
                 self.inflight.discard(feed_id)
@@ -224,10 +238,12 @@ class Daemon:
         self.scheduler.shutdown(wait=False)
         if self.http is not None:
             self.http.stop()
+        self.feed_pool.shutdown(wait=False, cancel_futures=True)
         self.executor.shutdown(wait=False, cancel_futures=True)
         done = threading.Event()
 
         def wait_workers() -> None:
+            self.feed_pool.shutdown(wait=True)
             self.executor.shutdown(wait=True)
             done.set()
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -128,8 +129,11 @@ class Pipeline:
             return list(session.scalars(query.order_by(Feed.id)))
 
     # -- one poll ---------------------------------------------------------------------------
-    def poll(self, feed_id: int) -> PollSummary:
-        """Poll one feed and store its new entries; never raises for a feed's or a page's failure."""
+    def poll(self, feed_id: int, *, pages: bool = True) -> PollSummary:
+        """Poll one feed and store its new entries; never raises for a feed's or a page's failure.
+
+        ``pages=False`` runs only the feed stage (fetch, parse, entries stored as pending, feed state).
+        """
         started = time.monotonic()
         with self.sessions() as session:
             feed = session.get(Feed, feed_id)
@@ -140,10 +144,58 @@ class Pipeline:
         summary = PollSummary(feed.name)
         try:
             self._fetch_feed(feed, cfg, summary)
-            if not summary.error:
+            if pages and not summary.error:
                 self._process_pending(feed, summary)
         finally:
             summary.duration = time.monotonic() - started
+            log.info(summary.line())
+        return summary
+
+    def poll_many(self, feed_ids: Sequence[int], pool: Executor, chunk: int = 500) -> list[PollSummary]:
+        """The feed stage for many feeds at once: rows loaded per chunk in one query, fetches run on ``pool``,
+        and the state of unchanged feeds (304) written in one statement per chunk.
+
+        Entries of changed feeds are stored as pending, each feed in its own transaction; their pages are
+        left to ``process_pending`` (``PollSummary.entries`` > 0 tells which feeds have some). Losing the
+        batched 304 state in a crash only means those feeds are asked again.
+        """
+        summaries: list[PollSummary] = []
+        for start in range(0, len(feed_ids), chunk):
+            with self.sessions() as session:
+                feeds = list(session.scalars(select(Feed).where(Feed.id.in_(feed_ids[start : start + chunk]))))
+                session.expunge_all()
+            unchanged: list[dict[str, object]] = []
+            futures = [pool.submit(self._feed_stage, feed, unchanged) for feed in feeds]
+            summaries.extend(future.result() for future in futures)
+            if unchanged:
+                with self.sessions.begin() as session:
+                    session.execute(update(Feed), unchanged)
+        return summaries
+
+    def pending_feeds(self, feed_ids: Sequence[int]) -> set[int]:
+        """Which of these feeds have pending entries (pages to fetch)."""
+        found: set[int] = set()
+        with self.sessions() as session:
+            for start in range(0, len(feed_ids), 500):
+                chunk = feed_ids[start : start + 500]
+                found.update(
+                    session.scalars(
+                        select(Entry.feed_id).where(Entry.status == "pending", Entry.feed_id.in_(chunk)).distinct()
+                    )
+                )
+        return found
+
+    def _feed_stage(self, feed: Feed, unchanged: list[dict[str, object]]) -> PollSummary:
+        started = time.monotonic()
+        cfg = self._feeds.get(feed.name) or FeedSettings(name=feed.name, url=feed.url)
+        summary = PollSummary(feed.name)
+        try:
+            self._fetch_feed(feed, cfg, summary, unchanged)
+        except Exception as exc:  # one feed's unexpected failure must not end the cycle
+            log.exception("feed stage of %s failed unexpectedly", feed.name)
+            summary.error = f"internal error: {type(exc).__name__}: {exc}"
+        summary.duration = time.monotonic() - started
+        if not summary.not_modified:
             log.info(summary.line())
         return summary
 
@@ -204,10 +256,12 @@ class Pipeline:
             self._process_pending(feed, summary)
         finally:
             summary.duration = time.monotonic() - started
-            log.info("push " + summary.line())
+            log.info("pages " + summary.line())
         return summary
 
-    def _fetch_feed(self, feed: Feed, cfg: FeedSettings, summary: PollSummary) -> None:
+    def _fetch_feed(
+        self, feed: Feed, cfg: FeedSettings, summary: PollSummary, defer: list[dict[str, object]] | None = None
+    ) -> None:
         now = self.clock()
         conditional = feed.last_full_fetch_at is not None and now - feed.last_full_fetch_at < FULL_FETCH_EVERY
         try:
@@ -226,7 +280,7 @@ class Pipeline:
         if result.not_modified:
             summary.not_modified = True
             interval = self._adaptive(cfg, feed.publish_rate, server_hint(result.headers, None, now))
-            self._record_success(feed, cfg, result.status, None, lambda _s: None, interval)
+            self._record_success(feed, cfg, result.status, None, lambda _s: None, interval, defer)
             return
         try:
             parsed = parse_source(
@@ -274,7 +328,9 @@ class Pipeline:
         state: dict[str, object] | None,
         also: Callable[[Session], None],
         interval: timedelta,
+        defer: list[dict[str, object]] | None = None,
     ) -> None:
+        """Write the feed's state after a success, or append it to ``defer`` for a batched write."""
         now = self.clock()
         values: dict[str, object] = {
             "last_checked_at": now,
@@ -293,6 +349,9 @@ class Pipeline:
             ),
             **(state or {}),
         }
+        if defer is not None:
+            defer.append({"id": feed.id, **values})
+            return
         with self.sessions.begin() as session:
             also(session)
             session.execute(update(Feed).where(Feed.id == feed.id).values(**values))
