@@ -2,9 +2,10 @@
 real `monitor run` daemons are killed with SIGKILL and restarted at random.
 
 Checks that every alert arrives (distinct idempotency keys at the receivers), that every repeat is
-one a kill explains (the killed daemon logged "sending KEY" and no outcome for it), and that nothing
-is left pending once the receivers are back. Runs on a SQLite file with one daemon and, when
-MONITOR_TEST_POSTGRES_URL is set, on PostgreSQL with two daemons at once.
+one a kill explains (the killed daemon logged "sending KEY" and no outcome for it) or, reported apart,
+a receiver stopped after taking a message but before acknowledging it (the daemon logged a failure
+after connecting), and that nothing is left pending once the receivers are back. Runs on a SQLite
+file with one daemon and, when MONITOR_TEST_POSTGRES_URL is set, on PostgreSQL with two daemons at once.
 
     .venv/bin/python bench/alert_drill.py [--alerts 1000] [--chaos 60] [--seed 1] [--json]
 
@@ -180,6 +181,10 @@ class SmtpServer:
 
 # -- daemons -------------------------------------------------------------------------------------
 SENDING = re.compile(r"\bsending (\S+)")
+NOT_SENT = re.compile(r"\bnot sent (\S+?): (.*)")
+# Failures before any byte reached the receiver; any other failure may follow an accepted message whose
+# acknowledgement was lost when the receiver stopped mid-reply.
+NOTHING_DELIVERED = ("ConnectError", "ConnectionRefusedError", "Connection refused", "Errno 111")
 OUTCOME = re.compile(r"\b(?:sent|not sent) (\S+?):?(?:\s|$)")
 
 
@@ -248,6 +253,16 @@ class Daemons:
                 elif match := OUTCOME.search(line):
                     started.discard(match.group(1))
             keys.update(started)
+        return keys
+
+    def lost_acknowledgements(self) -> Counter[str]:
+        """Keys whose send failed after the connection was made (the receiver may have kept the message)."""
+        keys: Counter[str] = Counter()
+        for incarnation in self.history:
+            for line in incarnation.log.read_text(encoding="utf-8", errors="replace").splitlines():
+                match = NOT_SENT.search(line)
+                if match and not any(marker in match.group(2) for marker in NOTHING_DELIVERED):
+                    keys[match.group(1)] += 1
         return keys
 
     def crashed_otherwise(self) -> list[str]:
@@ -377,13 +392,16 @@ def run_drill(db_url: str, daemons_at_once: int, alerts: int, chaos: float, seed
     expected = {c: {f"{k}:{c}" for k in keys} for c in CHANNELS}
     arrived = {c: set(tally.counts[c]) & expected[c] for c in CHANNELS}
     deliveries = sum(sum(tally.counts[c].values()) for c in CHANNELS)
-    repeats = explained = 0
+    lost_acks = daemons.lost_acknowledgements()
+    repeats = explained = by_lost_ack = 0
     for channel in CHANNELS:
         for key, seen in tally.counts[channel].items():
             if seen > 1:
                 extra = seen - 1
                 repeats += extra
-                explained += min(extra, in_flight.get(key, 0))
+                by_kill = min(extra, in_flight.get(key, 0))
+                explained += by_kill
+                by_lost_ack += min(extra - by_kill, lost_acks.get(key, 0))
     return {
         "database": "postgresql" if db_url.startswith("postgresql") else "sqlite",
         "daemons_at_once": daemons_at_once,
@@ -393,7 +411,8 @@ def run_drill(db_url: str, daemons_at_once: int, alerts: int, chaos: float, seed
         "deliveries_total": deliveries,
         "repeats": repeats,
         "repeats_explained_by_kills": explained,
-        "repeats_unexplained": repeats - explained,
+        "repeats_after_lost_acknowledgement": by_lost_ack,
+        "repeats_unexplained": repeats - explained - by_lost_ack,
         "sigkills": daemons.kills,
         "in_flight_at_kills": sum(in_flight.values()),
         "receiver_stops": receiver_stops,
@@ -460,6 +479,7 @@ def main() -> int:
                 f"messages {r['messages_arrived_distinct']}/{r['messages_expected']} arrived, "
                 f"deliveries {r['deliveries_total']}, repeats {r['repeats']} "
                 f"({r['repeats_explained_by_kills']} explained by a kill between send and record, "
+                f"{r['repeats_after_lost_acknowledgement']} by a receiver stopped mid-reply, "
                 f"{r['repeats_unexplained']} unexplained); SIGKILLs {r['sigkills']} "
                 f"(in flight at a kill: {r['in_flight_at_kills']}), receiver outages {r['receiver_stops']}, "
                 f"outbox {r['outbox']}, chaos {r['chaos_seconds']} s, drained in {r['drain_seconds']} s"
