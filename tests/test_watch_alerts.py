@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.alerts.channels import build_senders
+from monitor.alerts.channels import build_deliverer, build_senders
 from monitor.alerts.digest import DigestWriter
 from monitor.alerts.health import FeedHealthWatcher
-from monitor.alerts.outbox import Deliverer
+from monitor.alerts.outbox import Deliverer, enqueue
 from monitor.config import Settings, parse_settings
 from monitor.db.engine import make_engine, make_sessionmaker
 from monitor.db.migrate import upgrade
@@ -283,3 +283,18 @@ def test_daily_digest_summarises_the_day_once(sessions: sessionmaker[Session], d
     payload = json.loads(digest.payload)
     assert [s["watchlist"] for s in payload["spikes"]] == ["takhar"]
     assert len(payload["stories"]) == 8 and payload["period"]["timezone"] == "Asia/Kabul"
+
+
+def test_a_retry_that_would_fall_in_quiet_hours_waits_for_their_end(
+    sessions: sessionmaker[Session], db_url: str
+) -> None:
+    """A failed try just before 13:00 with quiet hours 13:00-14:00 is retried at 14:00, not during them."""
+    settings = settings_for(db_url, hook("http://127.0.0.1:9/hook", extra='quiet_hours = ["13:00", "14:00"]'))
+    before = datetime(2026, 3, 10, 12, 59, 55, tzinfo=UTC)
+    with sessions.begin() as session:
+        enqueue(session, kind="test", key="k", subject="s", payload={}, channels=["hook"], now=before)
+    deliverer = build_deliverer(settings, sessions)
+    deliverer.clock = lambda: before
+    assert deliverer.deliver_due().retrying == 1
+    (row,) = rows(sessions)
+    assert row.next_attempt_at == datetime(2026, 3, 10, 14, 0, tzinfo=UTC)

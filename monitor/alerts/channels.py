@@ -37,6 +37,7 @@ def build_deliverer(
 ) -> Deliverer:
     """The outbox's deliverer with the ``[alerts]`` timings and each channel's timeout."""
     cfg = settings.alerts
+    names = {settings.channel_name(i) for i in range(len(settings.channels))}
     return Deliverer(
         sessions,
         build_senders(settings),
@@ -46,6 +47,7 @@ def build_deliverer(
         retry_max=cfg.retry_max,
         timeouts={settings.channel_name(i): c.timeout for i, c in enumerate(settings.channels)},
         stop=stop,
+        hold=lambda name, moment: hold_times(settings, [name], moment)[name] if name in names else moment,
     )
 
 

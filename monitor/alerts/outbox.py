@@ -123,6 +123,7 @@ class Deliverer:
         retry_max: timedelta = MAX_RETRY,
         timeouts: Mapping[str, timedelta] | None = None,
         stop: threading.Event | None = None,
+        hold: Callable[[str, datetime], datetime] | None = None,
     ) -> None:
         self.sessions = sessions
         self.senders = senders
@@ -134,6 +135,8 @@ class Deliverer:
         self.retry_max = retry_max
         self.timeouts = dict(timeouts or {})
         self.stop = stop or threading.Event()
+        # Moves a retry time out of the channel's quiet hours: hold(channel, moment) -> moment or later.
+        self.hold = hold or (lambda _channel, moment: moment)
 
     def claim(self) -> list[Claimed]:
         """Take up to ``batch`` due rows under a fresh token; rows another daemon holds are skipped."""
@@ -226,7 +229,7 @@ class Deliverer:
             values |= {"status": "failed", "last_error": detail}
         else:
             delay = retry_delay(attempts, first=self.retry_first, cap=self.retry_max)
-            values |= {"next_attempt_at": now + delay, "last_error": detail}
+            values |= {"next_attempt_at": self.hold(alert.channel, now + delay), "last_error": detail}
         with self.sessions.begin() as session:
             recorded = session.execute(
                 update(Alert)

@@ -73,12 +73,8 @@ class WebhookSender:
         try:
             response = httpx.post(self.channel.url, content=body, headers=headers, timeout=timeout, verify=self.tls)
         except httpx.HTTPError as exc:
-            raise DeliveryError(
-                f"webhook {self.channel.url}: {type(exc).__name__}: {exc}", retryable=True
-            ) from None
+            raise DeliveryError(f"webhook {self.channel.url}: {type(exc).__name__}: {exc}", retryable=True) from None
         if response.status_code >= 300:
             retryable = response.status_code >= 500 or response.status_code in (408, 429)
-            raise DeliveryError(
-                f"webhook {self.channel.url}: HTTP {response.status_code}", retryable=retryable
-            )
+            raise DeliveryError(f"webhook {self.channel.url}: HTTP {response.status_code}", retryable=retryable)
         return f"HTTP {response.status_code}"
