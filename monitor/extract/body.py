@@ -71,7 +71,10 @@ def _is_unlikely(node: LexborNode) -> bool:
     attrs = node.attributes
     if not attrs:
         return False
-    if "hidden" in attrs or attrs.get("aria-hidden") == "true" or _HIDDEN_STYLE.search(attrs.get("style") or ""):
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        return True
+    style = attrs.get("style")
+    if style and _HIDDEN_STYLE.search(style):
         return True
     if not verdict(hint_string(attrs)) & UNLIKELY:
         return False
@@ -89,15 +92,19 @@ def _class_weight(node: LexborNode) -> float:
     return (25.0 if flags & POSITIVE else 0.0) - (25.0 if flags & NEGATIVE else 0.0)
 
 
-def _text_units(body: LexborNode) -> list[tuple[LexborNode, str]]:
-    """(container, text) for each paragraph-like block and each run of text sitting directly in a div."""
-    units: list[tuple[LexborNode, str]] = []
+def _text_units(body: LexborNode) -> list[tuple[LexborNode, str, int]]:
+    """(container, text, stripped length) for each paragraph-like block and each run of text directly in a div."""
+    units: list[tuple[LexborNode, str, int]] = []
+    add = units.append
+    loose_tags = _LOOSE_TEXT_TAGS
     linked = {node.mem_id for node in body.css(_UNIT_LINKED_SELECTOR)}
     for block in body.css(_UNIT_SELECTOR):
-        if block.tag in _LOOSE_TEXT_TAGS:
+        if block.tag in loose_tags:
             own = block.text(deep=False)
-            if len(own) >= _MIN_UNIT and len(own.strip()) >= _MIN_UNIT:
-                units.append((block, own))
+            if len(own) >= _MIN_UNIT:
+                length = len(own.strip())
+                if length >= _MIN_UNIT:
+                    add((block, own, length))
             continue
         text = block.text(deep=True)
         if len(text) < _MIN_UNIT:
@@ -109,7 +116,7 @@ def _text_units(body: LexborNode) -> list[tuple[LexborNode, str]]:
             continue
         parent = block.parent
         if parent is not None:
-            units.append((parent, text))
+            add((parent, text, length))
     return units
 
 
@@ -157,8 +164,7 @@ def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
     """Score each ancestor of text units: decayed comma/length score, and total good text beneath."""
     # Units sharing a container (the paragraphs of one story) are summed first, then walked up once.
     per_container: dict[int, tuple[LexborNode, float, int]] = {}
-    for container, text in _text_units(body):
-        length = len(text.strip())
+    for container, text, length in _text_units(body):
         score = 1.0 + len(_COMMAS.findall(text)) + min(length // 100, 3)
         key = container.mem_id
         known = per_container.get(key)
