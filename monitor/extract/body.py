@@ -123,12 +123,19 @@ def _text_units(body: LexborNode) -> list[tuple[LexborNode, str, int]]:
 class _Candidate:
     """A node that holds text units: its decayed readability score and the good text under it."""
 
-    __slots__ = ("good", "node", "score")
+    __slots__ = ("good", "node", "score", "text_length")
 
     def __init__(self, node: LexborNode) -> None:
         self.node = node
         self.score = 0.0
         self.good = 0
+        self.text_length: int | None = None  # all text under the node, measured when first needed
+
+    def measured_length(self) -> int:
+        """Characters of (stripped) text under the node, measured once."""
+        if self.text_length is None:
+            self.text_length = len(self.node.text(deep=True).strip())
+        return self.text_length
 
 
 _Chain = tuple[tuple[int, LexborNode], ...]
@@ -198,8 +205,7 @@ def _pick_seed(candidates: dict[int, _Candidate]) -> _Candidate:
     for entry in ranked:
         if entry.score <= 0 or entry.score + 25.0 <= best_score:
             continue  # cannot win even with no links and a content class
-        text_length = len(entry.node.text(deep=True).strip()) or 1
-        density = _link_length(entry.node) / text_length
+        density = _link_length(entry.node) / (entry.measured_length() or 1)
         final = entry.score * (1 - density) + _class_weight(entry.node)
         if final > best_score:
             best, best_score = entry, final
@@ -210,7 +216,7 @@ def _expand(seed: _Candidate, candidates: dict[int, _Candidate], body: LexborNod
     """Climb from the seed while each parent adds mostly paragraph text (bodies split across blocks)."""
     node = seed.node
     good = seed.good
-    total = len(node.text(deep=True).strip())
+    total = seed.measured_length()
     body_id = body.mem_id
     while True:
         parent = node.parent
@@ -218,7 +224,7 @@ def _expand(seed: _Candidate, candidates: dict[int, _Candidate], body: LexborNod
             return node
         entry = candidates.get(parent.mem_id)
         parent_good = entry.good if entry is not None else good
-        parent_total = len(parent.text(deep=True).strip())
+        parent_total = entry.measured_length() if entry is not None else len(parent.text(deep=True).strip())
         added_good = parent_good - good
         added_total = parent_total - total
         if added_total > _WRAPPER_SLACK and added_good < _EXPAND_RATIO * added_total:
