@@ -32,11 +32,12 @@ _BLOCK_SELECTOR = (
     "article, main, header, figure, figcaption, address, hr, center, details, summary"
 )
 _MARKED_SELECTOR = _BLOCK_SELECTOR + ", br"
-_LOOSE_TEXT_TAGS = frozenset({"div", "section", "article", "main", "center"})
-_UNIT_SELECTOR = "p, pre, td, blockquote, li, dd, div, section, article, main, center, div > span, div > font"
+_LOOSE_SELECTOR = "div, section, article, main, center"  # blocks whose own bare text is a unit
+_PARAGRAPH_SELECTOR = "p, pre, td, blockquote, li, dd, div > span, div > font"  # blocks whose text is one
 _UNIT_LINKED_SELECTOR = ", ".join(
     f"{unit}:has(a)" for unit in ("p", "pre", "td", "blockquote", "li", "dd", "div > span", "div > font")
 )
+_PARAGRAPHS_ENOUGH = 3000  # paragraph text in one container that makes bare div text not worth scoring
 _MIN_UNIT = 25
 _SHORT_GOOD = 1500
 _SEED_POOL = 5
@@ -92,20 +93,11 @@ def _class_weight(node: LexborNode) -> float:
     return (25.0 if flags & POSITIVE else 0.0) - (25.0 if flags & NEGATIVE else 0.0)
 
 
-def _text_units(body: LexborNode) -> list[tuple[LexborNode, str, int]]:
-    """(container, text, stripped length) for each paragraph-like block and each run of text directly in a div."""
+def _paragraph_units(body: LexborNode) -> list[tuple[LexborNode, str, int]]:
+    """(parent, text, stripped length) for each paragraph-like block that is not mostly links."""
     units: list[tuple[LexborNode, str, int]] = []
-    add = units.append
-    loose_tags = _LOOSE_TEXT_TAGS
     linked = {node.mem_id for node in body.css(_UNIT_LINKED_SELECTOR)}
-    for block in body.css(_UNIT_SELECTOR):
-        if block.tag in loose_tags:
-            own = block.text(deep=False)
-            if len(own) >= _MIN_UNIT:
-                length = len(own.strip())
-                if length >= _MIN_UNIT:
-                    add((block, own, length))
-            continue
+    for block in body.css(_PARAGRAPH_SELECTOR):
         text = block.text(deep=True)
         if len(text) < _MIN_UNIT:
             continue
@@ -116,7 +108,19 @@ def _text_units(body: LexborNode) -> list[tuple[LexborNode, str, int]]:
             continue
         parent = block.parent
         if parent is not None:
-            add((parent, text, length))
+            units.append((parent, text, length))
+    return units
+
+
+def _loose_units(body: LexborNode) -> list[tuple[LexborNode, str, int]]:
+    """(block, text, stripped length) for each run of text sitting directly in a div-like block."""
+    units: list[tuple[LexborNode, str, int]] = []
+    for block in body.css(_LOOSE_SELECTOR):
+        own = block.text(deep=False)
+        if len(own) >= _MIN_UNIT:
+            length = len(own.strip())
+            if length >= _MIN_UNIT:
+                units.append((block, own, length))
     return units
 
 
@@ -167,11 +171,14 @@ def _chain(start: LexborNode, body_id: int, chains: dict[int, _Chain | None]) ->
     return tail
 
 
-def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
-    """Score each ancestor of text units: decayed comma/length score, and total good text beneath."""
+def _add_units(
+    units: list[tuple[LexborNode, str, int]], candidates: dict[int, _Candidate],
+    chains: dict[int, _Chain | None], body_id: int,
+) -> None:
+    """Add the units' decayed comma/length scores and good text to every ancestor outside boilerplate."""
     # Units sharing a container (the paragraphs of one story) are summed first, then walked up once.
     per_container: dict[int, tuple[LexborNode, float, int]] = {}
-    for container, text, length in _text_units(body):
+    for container, text, length in units:
         score = 1.0 + len(_COMMAS.findall(text)) + min(length // 100, 3)
         key = container.mem_id
         known = per_container.get(key)
@@ -179,9 +186,6 @@ def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
             per_container[key] = (container, score, length)
         else:
             per_container[key] = (container, known[1] + score, known[2] + length)
-    candidates: dict[int, _Candidate] = {}
-    chains: dict[int, _Chain | None] = {}
-    body_id = body.mem_id
     for container, score, length in per_container.values():
         chain = _chain(container, body_id, chains)
         if not chain:
@@ -194,6 +198,20 @@ def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
             if level < 3:
                 entry.score += score / (1 if level == 0 else 2 if level == 1 else level * 3)
             entry.good += length
+
+
+def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
+    """Score each ancestor of text units: decayed comma/length score, and total good text beneath.
+
+    Paragraph-like blocks come first; text sitting bare in divs is scored only when no container outside
+    boilerplate holds an article's worth of paragraph text already.
+    """
+    candidates: dict[int, _Candidate] = {}
+    chains: dict[int, _Chain | None] = {}
+    body_id = body.mem_id
+    _add_units(_paragraph_units(body), candidates, chains, body_id)
+    if max((entry.good for entry in candidates.values()), default=0) < _PARAGRAPHS_ENOUGH:
+        _add_units(_loose_units(body), candidates, chains, body_id)
     return candidates
 
 
