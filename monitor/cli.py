@@ -21,7 +21,7 @@ from monitor.commands import spikes as spikes_commands
 from monitor.config import config_path
 from monitor.db.engine import DatabaseError, make_engine
 from monitor.db.migrate import current_revision, head_revision, upgrade
-from monitor.seeds import SeedError, import_seeds
+from monitor.seeds import SeedError, import_seeds, seed_files
 from monitor.status import read_status
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -90,8 +90,9 @@ def init(ctx: click.Context, directory: Path | None) -> None:
 
 def _import(app: App, paths: list[Path]) -> None:
     try:
-        with click.progressbar(length=0, label="importing seeds", file=sys.stderr) as bar:
-            report = import_seeds(paths, app.sessions, app.ingestor, progress=lambda _p: bar.update(1))
+        files = list(seed_files(paths))
+        with click.progressbar(length=len(files), label="importing seeds", file=sys.stderr) as bar:
+            report = import_seeds(files, app.sessions, app.ingestor, progress=lambda _p: bar.update(1))
     except SeedError as exc:
         raise OperatorError(str(exc)) from None
     click.echo(

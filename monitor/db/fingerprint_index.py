@@ -23,7 +23,6 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.db.models import Article, Fingerprint, MetaValue
-from monitor.db.upsert import insert_ignore
 from monitor.dedup.exact import content_hash
 from monitor.dedup.fingerprints import PARAMS, TextPrint, analyse, index_entry
 from monitor.dedup.store import DocSize
@@ -32,6 +31,10 @@ from monitor.dedup.verdict import DedupSettings, check_print
 PARAMS_KEY = "fingerprint_params"
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
 _LOOKUP_PG = text("SELECT hash, article_id FROM fingerprints WHERE hash = ANY(CAST(:hashes AS BIGINT[]))")
+_INSERT_FINGERPRINT = text(
+    "INSERT INTO fingerprints (hash, article_id) VALUES (:hash, :article_id) ON CONFLICT DO NOTHING"
+)
+_INSERT_META = text("INSERT INTO meta (key, value) VALUES (:key, :value) ON CONFLICT DO NOTHING")
 _LOOKUP_SQLITE = text("SELECT hash, article_id FROM fingerprints WHERE hash IN (SELECT value FROM json_each(:hashes))")
 #: The PostgreSQL advisory lock serialising repost checks with their inserts (any fixed 64-bit number).
 INDEX_LOCK_KEY = 0x6D6F6E69746F7201
@@ -40,6 +43,9 @@ INDEX_LOCK_KEY = 0x6D6F6E69746F7201
 def params_record() -> str:
     """The fingerprint method's parameters as stored in the ``meta`` table (JSON, sorted keys)."""
     return json.dumps(asdict(PARAMS), sort_keys=True)
+
+
+_PARAMS_RECORD = params_record()
 
 
 def lock_index(session: Session) -> None:
@@ -135,14 +141,14 @@ class SqlFingerprintIndex:
     def add(self, article_id: int, text_print: TextPrint) -> None:
         """Index an original's fingerprints and sizes, and record the method's parameters once."""
         rows = [{"hash": h, "article_id": article_id} for h in text_print.fingerprints]
-        for start in range(0, len(rows), 500):
-            insert_ignore(self.session, Fingerprint, rows[start : start + 500])
+        if rows:  # one cached statement, executed for many rows (compiling a multi-row insert costs more)
+            self.session.execute(_INSERT_FINGERPRINT, rows)
         self.session.execute(
             update(Article)
             .where(Article.id == article_id)
             .values(fingerprint_count=len(text_print.fingerprints), shingle_count=len(text_print.shingles))
         )
-        insert_ignore(self.session, MetaValue, [{"key": PARAMS_KEY, "value": params_record()}])
+        self.session.execute(_INSERT_META, {"key": PARAMS_KEY, "value": _PARAMS_RECORD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,9 +209,8 @@ def reindex(sessions: sessionmaker[Session], batch: int = 2000, progress: Callab
                 return done
             for article_id, body in rows:
                 hashes, shingles = index_entry(body)
-                entries = [{"hash": h, "article_id": article_id} for h in hashes]
-                for start in range(0, len(entries), 500):
-                    insert_ignore(session, Fingerprint, entries[start : start + 500])
+                if hashes:
+                    session.execute(_INSERT_FINGERPRINT, [{"hash": h, "article_id": article_id} for h in hashes])
                 session.execute(
                     update(Article)
                     .where(Article.id == article_id)
