@@ -33,10 +33,10 @@ _BLOCK_SELECTOR = (
 )
 _MARKED_SELECTOR = _BLOCK_SELECTOR + ", br"
 _LOOSE_SELECTOR = "div, section, article, main, center"  # blocks whose own bare text is a unit
-_PARAGRAPH_SELECTOR = "p, pre, td, blockquote, li, dd, div > span, div > font"  # blocks whose text is one
-_UNIT_LINKED_SELECTOR = ", ".join(
-    f"{unit}:has(a)" for unit in ("p", "pre", "td", "blockquote", "li", "dd", "div > span", "div > font")
-)
+_PARAGRAPH_SELECTOR = "p, pre, td, blockquote, li, dd"  # blocks whose whole text is one unit
+_INLINE_PARAGRAPH_SELECTOR = "div > span, div > font"  # stand-ins for paragraphs on pages without them
+_UNIT_LINKED_SELECTOR = ", ".join(f"{unit}:has(a)" for unit in ("p", "pre", "td", "blockquote", "li", "dd"))
+_INLINE_LINKED_SELECTOR = "div > span:has(a), div > font:has(a)"
 _PARAGRAPHS_ENOUGH = 3000  # paragraph text in one container that makes bare div text not worth scoring
 _MIN_UNIT = 25
 _SHORT_GOOD = 1500
@@ -93,11 +93,13 @@ def _class_weight(node: LexborNode) -> float:
     return (25.0 if flags & POSITIVE else 0.0) - (25.0 if flags & NEGATIVE else 0.0)
 
 
-def _paragraph_units(body: LexborNode) -> list[tuple[LexborNode, str, int]]:
+def _paragraph_units(
+    body: LexborNode, selector: str = _PARAGRAPH_SELECTOR, linked_selector: str = _UNIT_LINKED_SELECTOR
+) -> list[tuple[LexborNode, str, int]]:
     """(parent, text, stripped length) for each paragraph-like block that is not mostly links."""
     units: list[tuple[LexborNode, str, int]] = []
-    linked = {node.mem_id for node in body.css(_UNIT_LINKED_SELECTOR)}
-    for block in body.css(_PARAGRAPH_SELECTOR):
+    linked = {node.mem_id for node in body.css(linked_selector)}
+    for block in body.css(selector):
         text = block.text(deep=True)
         if len(text) < _MIN_UNIT:
             continue
@@ -211,7 +213,8 @@ def _score_candidates(body: LexborNode) -> dict[int, _Candidate]:
     body_id = body.mem_id
     _add_units(_paragraph_units(body), candidates, chains, body_id)
     if max((entry.good for entry in candidates.values()), default=0) < _PARAGRAPHS_ENOUGH:
-        _add_units(_loose_units(body), candidates, chains, body_id)
+        fallback = _loose_units(body) + _paragraph_units(body, _INLINE_PARAGRAPH_SELECTOR, _INLINE_LINKED_SELECTOR)
+        _add_units(fallback, candidates, chains, body_id)
     return candidates
 
 
