@@ -10,9 +10,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from monitor.extract.hints import NEGATIVE, POSITIVE, UNLIKELY, hint_string, node_verdict, verdict
 
 # Removed from the whole page before scoring: elements holding non-article text.
+# (<head> and <template> need no removal: the body's text and queries never reach into them.)
 _JUNK_TAGS = [
-    "script", "style", "noscript", "template", "svg", "iframe", "nav", "footer", "aside", "head", "select",
-    "button", "textarea", "figcaption", "dialog", "menu",
+    "script", "style", "noscript", "svg", "iframe", "nav", "footer", "aside", "select", "button", "textarea",
+    "figcaption", "dialog", "menu",
 ]
 # AMP documents: components holding ads, tracking, share bars, sidebars and consent notices, not article text.
 _AMP_JUNK_TAGS = [
