@@ -6,7 +6,7 @@ window up to the one pooled by the series' rate (the shortest expected to hold `
 stories: 1 h for busy watchlists, many hours for sparse ones), plus a longer window for slow ramps.
 Each sum is scored by a negative binomial upper tail whose dispersion is fitted on the series' own
 window sums; the best score is compared with a threshold that spends the false-alarm budget (alerts
-per 30 days), calibrated on the series' own score tail (see `calibration`). On sparse series (pooled
+per 30 days), calibrated on the series' own tail of scores that could alert (see `calibration`). On sparse series (pooled
 window longer than one bucket) a CUSUM of the log-likelihood ratio of a 4x rise accumulates evidence of
 sustained moderate rises hour by hour; it spends part of the budget against its own calibrated tail.
 Episodes open on an alert,
@@ -62,7 +62,7 @@ class DetectorSettings:
     # CUSUM of the negative binomial log-likelihood ratio of `cusum_ratio` x the forecast against the
     # forecast (0 turns it off). Its excursion must reach `cusum_min_ratio` x its expectation.
     cusum_ratio: float = 4.0
-    cusum_min_ratio: float = 3.0
+    cusum_min_ratio: float = 3.5
     # The share of the false-alarm budget the CUSUM spends (threshold from its own tail); windows spend the rest.
     cusum_share: float = 0.75
     # An episode closes once its window has looked ordinary (p >= release_p) for `hold_down`.
@@ -88,7 +88,7 @@ class DetectorSettings:
     dispersion_clip: float = 4.0
     # Tail calibration: reference p-value for peaks over threshold, and the prior's weight in runs.
     tail_reference_p: float = 0.01
-    tail_prior_runs: float = 10.0
+    tail_prior_runs: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,7 @@ class _Replay:
         )
         self.lengths = [int(window / bucket) for window in _candidate_windows(bucket, settings)]
         longest_ramp = max(int(settings.max_ramp_window / bucket), 1)
+        self.longest = max(longest_ramp, *self.lengths)
         self.ramp = {length: max(length, min(length * settings.ramp_factor, longest_ramp)) for length in self.lengths}
         decay = 0.5 ** (bucket / settings.profile_half_life)
         self.dispersion = {
@@ -296,7 +297,8 @@ class _Replay:
                     assert best is not None
                     self._open(index, when, best)
                 if learning:
-                    score = best.score if best is not None else 0.0
+                    # Only eligible candidates can alert, so the tail that spends the budget is theirs.
+                    score = best.score if best is not None and best.eligible else 0.0
                     tail.observe(score, censored_at=threshold if fires else None)
         self._learn(when, count, expected, learning, suspicious)
 
@@ -344,13 +346,23 @@ class _Replay:
         """
         if self.cusum <= 0.0:
             return None
-        length = index - self.cusum_from + 1
-        observed = self.tested.trailing(length)
-        mean = self.forecast.trailing(length)
-        if observed is None or mean is None:
-            return None
-        eligible = observed >= self.settings.min_count and observed >= self.settings.cusum_min_ratio * mean
-        return _Candidate(self.cusum, length, observed, mean, eligible)
+        # On a sparse series an excursion can last weeks (a quiet bucket lowers the sum very little), so
+        # the window it points at is its longest stretch up to the longest ramp window that is eligible.
+        # The fewest stories must also lie in the pooled window, so old stories alone never make an alert.
+        recent = (self.tested.trailing(self._primary()) or 0.0) >= self.settings.min_count
+        excursion = min(index - self.cusum_from + 1, self.longest)
+        fallback: _Candidate | None = None
+        for length in [excursion, *sorted((n for n in self.dispersion if n < excursion), reverse=True)]:
+            observed = self.tested.trailing(length)
+            mean = self.forecast.trailing(length)
+            if observed is None or mean is None:
+                continue
+            eligible = recent and observed >= self.settings.cusum_min_ratio * mean
+            candidate = _Candidate(self.cusum, length, observed, mean, eligible)
+            if eligible:
+                return candidate
+            fallback = fallback or candidate
+        return fallback
 
     def _best_window(self, tests: Sequence[int]) -> _Candidate | None:
         """The highest-scoring window; the score is -ln(p) less ln(number of windows) (Bonferroni)."""
