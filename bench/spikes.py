@@ -1,7 +1,8 @@
 """Spike detection benchmark: the detector against mean + 3 sigma (Huginn's PeakDetectorAgent), same run.
 
 Streams:
-  * synthetic hourly streams (monitor/spikes/synthetic.py; seeded), bursts labelled by construction;
+  * synthetic hourly streams (monitor/spikes/synthetic.py; seeded), planted bursts labelled when an oracle
+    knowing the true baseline would see them at the false-alarm budget (see LABEL_RULES);
   * the NAB realTweets series in ../shared/corpora/nab-realtweets-dev (5-minute counts, labelled anomaly
     windows; the first 15% of each series is not scored, as in NAB).
 A labelled window counts as found if an alert fires inside it; every alert outside the windows is false.
