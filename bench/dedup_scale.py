@@ -389,6 +389,7 @@ def main() -> int:
     parser.add_argument("--no-sqlite", action="store_true", help="measure PostgreSQL only")
     parser.add_argument("--workers", type=int, default=2, help="processes generating the corpus")
     parser.add_argument("--rebuild", action="store_true", help="ignore the cached databases")
+    parser.add_argument("--speed-only", action="store_true", help="only the fingerprinting speed (no databases)")
     parser.add_argument("--seed", type=int, default=20260102)
     args = parser.parse_args()
     if not RSS.is_file():
@@ -405,6 +406,8 @@ def main() -> int:
     queries = make_queries(args.queries, n, real, args.seed)
     sample = [article_text(i, real, args.seed) for i in random.Random(3).sample(range(1, n + 1), min(n, 2000))]
     fingerprint_speed(sample)
+    if args.speed_only:
+        return 0
 
     writers: list[SqliteWriter | PostgresWriter] = []
     path = RESULTS / f"dedup_scale_{n}.db"
