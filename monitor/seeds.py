@@ -99,7 +99,8 @@ def import_seeds(
 
     Files already stored (by the hash of their bytes) are recognised with one query per batch and not parsed
     again, so re-importing a large folder costs little more than reading it. A repost of a file earlier in the
-    same batch is recognised too: the transaction sees its own rows.
+    same batch is recognised too: the transaction sees its own rows. On PostgreSQL a batch holds the index lock
+    (see ``monitor.db.fingerprint_index``) until it commits, a second or so, during which the daemon's stores wait.
     """
     report = ImportReport()
     files = list(seed_files(paths))

@@ -30,12 +30,18 @@ from monitor.dedup.verdict import DedupSettings, check_print
 
 PARAMS_KEY = "fingerprint_params"
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
+# Plain statements, compiled once, each taking its list of hashes as one parameter (an array or JSON).
 _LOOKUP_PG = text("SELECT hash, article_id FROM fingerprints WHERE hash = ANY(CAST(:hashes AS BIGINT[]))")
-_INSERT_FINGERPRINT = text(
-    "INSERT INTO fingerprints (hash, article_id) VALUES (:hash, :article_id) ON CONFLICT DO NOTHING"
+_LOOKUP_SQLITE = text("SELECT hash, article_id FROM fingerprints WHERE hash IN (SELECT value FROM json_each(:hashes))")
+_INSERT_PG = text(
+    "INSERT INTO fingerprints (hash, article_id) SELECT unnest(CAST(:hashes AS BIGINT[])), :article_id "
+    "ON CONFLICT DO NOTHING"
+)
+_INSERT_SQLITE = text(  # "WHERE true" lets SQLite parse ON CONFLICT after a SELECT
+    "INSERT INTO fingerprints (hash, article_id) SELECT value, :article_id FROM json_each(:hashes) WHERE true "
+    "ON CONFLICT DO NOTHING"
 )
 _INSERT_META = text("INSERT INTO meta (key, value) VALUES (:key, :value) ON CONFLICT DO NOTHING")
-_LOOKUP_SQLITE = text("SELECT hash, article_id FROM fingerprints WHERE hash IN (SELECT value FROM json_each(:hashes))")
 #: The PostgreSQL advisory lock serialising repost checks with their inserts (any fixed 64-bit number).
 INDEX_LOCK_KEY = 0x6D6F6E69746F7201
 
@@ -55,6 +61,16 @@ def lock_index(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDEX_LOCK_KEY})
+
+
+def insert_fingerprints(session: Session, article_id: int, hashes: list[int]) -> None:
+    """Store an article's fingerprints in one statement (rows already present are left as they are)."""
+    if not hashes:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_INSERT_PG, {"hashes": hashes, "article_id": article_id})
+    else:
+        session.execute(_INSERT_SQLITE, {"hashes": json.dumps(hashes), "article_id": article_id})
 
 
 def stored_params(session: Session) -> str | None:
@@ -140,9 +156,7 @@ class SqlFingerprintIndex:
 
     def add(self, article_id: int, text_print: TextPrint) -> None:
         """Index an original's fingerprints and sizes, and record the method's parameters once."""
-        rows = [{"hash": h, "article_id": article_id} for h in text_print.fingerprints]
-        if rows:  # one cached statement, executed for many rows (compiling a multi-row insert costs more)
-            self.session.execute(_INSERT_FINGERPRINT, rows)
+        insert_fingerprints(self.session, article_id, text_print.fingerprints)
         self.session.execute(
             update(Article)
             .where(Article.id == article_id)
@@ -209,8 +223,7 @@ def reindex(sessions: sessionmaker[Session], batch: int = 2000, progress: Callab
                 return done
             for article_id, body in rows:
                 hashes, shingles = index_entry(body)
-                if hashes:
-                    session.execute(_INSERT_FINGERPRINT, [{"hash": h, "article_id": article_id} for h in hashes])
+                insert_fingerprints(session, article_id, hashes)
                 session.execute(
                     update(Article)
                     .where(Article.id == article_id)
@@ -230,6 +243,7 @@ __all__ = [
     "analyse",
     "check_text",
     "index_is_current",
+    "insert_fingerprints",
     "lock_index",
     "params_record",
     "reindex",
