@@ -238,7 +238,7 @@ class Pipeline:
         now = self.clock()
         rows = self.entry_rows(feed_id, parsed, now)
         with self.sessions.begin() as session:
-            inserted = insert_ignore(session, Entry, rows)
+            inserted = _insert_new_entries(session, rows)
             if inserted:
                 session.execute(update(Feed).where(Feed.id == feed_id).values(last_new_entry_at=now))
         return inserted
@@ -302,7 +302,7 @@ class Pipeline:
         interval = self._adaptive(cfg, rate, server_hint(result.headers, parsed.ttl, now))
 
         def store_entries(session: Session) -> None:
-            inserted = insert_ignore(session, Entry, rows)
+            inserted = _insert_new_entries(session, rows)
             if inserted:
                 session.execute(update(Feed).where(Feed.id == feed.id).values(last_new_entry_at=now))
 
@@ -490,3 +490,15 @@ def _html_not_a_feed(body: bytes, url: str) -> str:
         f"HTML, not a feed{where}: run `monitor feeds add {url}` to find and add the site's feed "
         "(or set kind = \"html\" with selectors to read it as a listing page)"
     )
+
+
+def _insert_new_entries(session: Session, rows: list[dict[str, object]]) -> int:
+    """Insert the rows whose URL the feed has not listed before (one indexed look-up first, so a feed that
+    changed by one item inserts one row); ON CONFLICT still guards against a concurrent insert."""
+    if not rows:
+        return 0
+    feed_id = rows[0]["feed_id"]
+    urls = [str(row["url"]) for row in rows]
+    known = set(session.scalars(select(Entry.url).where(Entry.feed_id == feed_id, Entry.url.in_(urls))))
+    fresh = [row for row in rows if row["url"] not in known]
+    return insert_ignore(session, Entry, fresh) if fresh else 0
