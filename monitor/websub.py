@@ -109,12 +109,23 @@ class WebSub:
                     sub.hub_url, sub.topic_url, sub.state = hub, topic, "new"
                 if self._needs_request(sub, now):
                     todo.append(sub.id)
+            # Feeds disabled, removed or no longer advertising their hub: end their subscriptions.
+            leaving = session.scalars(
+                select(WebSubSubscription.id)
+                .join(Feed, Feed.id == WebSubSubscription.feed_id)
+                .where(
+                    WebSubSubscription.state.in_(("active", "requested")),
+                    Feed.enabled.is_(False) | Feed.hub_url.is_(None),
+                )
+            ).all()
         for sub_id in todo:
             self.request(sub_id)
-        return len(todo)
+        for sub_id in leaving:
+            self.request(sub_id, mode="unsubscribe")
+        return len(todo) + len(leaving)
 
     def _needs_request(self, sub: WebSubSubscription, now: datetime) -> bool:
-        if sub.state == "new":
+        if sub.state in ("new", "unsubscribed"):
             return True
         if sub.state == "active" and sub.lease_expires_at is not None:
             return sub.lease_expires_at - now < self.lease * RENEW_BEFORE

@@ -62,7 +62,7 @@ class Hub:
     def verify(self, form: dict[str, str]) -> None:
         challenge = "challenge-" + os.urandom(8).hex()
         query = urllib.parse.urlencode(
-            {"hub.mode": "subscribe", "hub.topic": form["hub.topic"], "hub.challenge": challenge,
+            {"hub.mode": form["hub.mode"], "hub.topic": form["hub.topic"], "hub.challenge": challenge,
              "hub.lease_seconds": "3600"}
         )
         with urllib.request.urlopen(f"{form['hub.callback']}?{query}", timeout=5) as response:
@@ -186,3 +186,42 @@ def test_signature_check() -> None:
     assert not signature_ok("k", body + b" ", good256)
     assert not signature_ok("k", body, "md5=" + hashlib.md5(body).hexdigest())
     assert not signature_ok("k", body, None) and not signature_ok("k", body, "garbage")
+
+
+def test_subscription_ended_when_the_feed_is_disabled(tmp_path: Path) -> None:
+    """A feed disabled after subscribing is unsubscribed at the hub, which verifies it at the callback."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import update
+
+    from monitor.app import App
+    from monitor.config import load_settings
+    from monitor.db.models import Feed
+    from monitor.httpd import DaemonHTTP
+    from monitor.websub import WebSub
+
+    db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    port = _free_port()
+    with serve(Site()) as site, running_hub() as hub:
+        site.add("/feed.xml", _rss(site, hub.url, []), "application/rss+xml")
+        extra = f'[daemon]\nhttp = "127.0.0.1:{port}"\npublic_url = "http://127.0.0.1:{port}"\n'
+        config = write_config(tmp_path / "m.toml", db_url, feeds=[("wire", site.base + "/feed.xml")], extra=extra)
+        with App.open(load_settings(config)) as app, ThreadPoolExecutor(1) as pool:
+            app.pipeline.sync_feeds()
+            app.pipeline.poll_many(app.pipeline.feed_ids(), pool)
+            websub = WebSub(app.settings, app.sessions, app.fetcher, app.pipeline)
+            server = DaemonHTTP(f"127.0.0.1:{port}", app.sessions, websub, lambda _feed: None, 1_000_000)
+            server.start()
+            try:
+                assert websub.ensure_subscriptions() == 1
+                _wait(hub.verified.is_set, 10, "subscription verified")
+                hub.verified.clear()
+                with app.sessions.begin() as session:
+                    session.execute(update(Feed).values(enabled=False))
+                assert websub.ensure_subscriptions() == 1
+                _wait(hub.verified.is_set, 10, "unsubscription verified")
+            finally:
+                server.stop()
+            assert [f["hub.mode"] for f in hub.subscriptions] == ["subscribe", "unsubscribe"]
+            with app.sessions() as session:
+                assert session.scalars(select(WebSubSubscription.state)).one() == "unsubscribed"
