@@ -7,11 +7,13 @@ import logging
 import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
 from monitor import __version__
+from monitor.alerts.scheduled import write_scheduled_alerts
 from monitor.app import App
 from monitor.cli_support import OperatorError, UsageProblem, fmt_time, open_app, settings_of
 from monitor.commands import alerts as alerts_commands
@@ -25,6 +27,7 @@ from monitor.seeds import SeedError, import_seeds, seed_files
 from monitor.status import read_status
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+FAILING_FLAG = timedelta(days=1)  # `monitor status` flags feeds that have failed for this long
 TEMPLATE_CONFIG = REPO_ROOT / "config" / "monitor.toml"
 DEFAULT_SEEDS = REPO_ROOT / "config" / "seeds"
 
@@ -135,6 +138,7 @@ def poll(ctx: click.Context, feeds: tuple[str, ...]) -> None:
         events = app.watcher.run()
         for event in events:
             click.echo(f"spike: {event.subject}")
+        write_scheduled_alerts(settings, app.sessions)  # feed-health alerts and digests that are due
         report = app.deliverer.deliver_due()
         click.echo(
             f"polled {len(summaries)} feeds: {sum(s.new for s in summaries)} new articles, "
@@ -168,9 +172,13 @@ def status(ctx: click.Context) -> None:
     click.echo(
         f"{'feed':<24} {'last poll':<17} {'status':>6} {'fails':>5} {'articles':>8} {'pending':>7}  next / error"
     )
+    now = datetime.now(UTC)
     for f in report.feeds:
         state = str(f.last_status or "-") if f.enabled else "off"
         tail = f.last_error or f"next {fmt_time(f.next_check_at)}"
+        if f.failing_since is not None and now - f.failing_since >= FAILING_FLAG:
+            days = (now - f.failing_since).total_seconds() / 86400
+            tail = f"FAILING for {days:.1f} days: {tail}"
         click.echo(
             f"{f.name[:24]:<24} {fmt_time(f.last_checked_at):<17} {state:>6} {f.consecutive_failures:>5} "
             f"{f.articles:>8} {f.pending:>7}  {tail}"

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from monitor.alerts.scheduled import write_scheduled_alerts
 from monitor.app import App
 from monitor.db.engine import sqlite_path
+from monitor.db.fingerprint_index import index_is_current
 from monitor.httpd import DaemonHTTP
 from monitor.websub import WebSub
 
@@ -212,6 +213,12 @@ class Daemon:
         settings = self.settings
         with single_instance(settings.database_url):
             self.app.pipeline.sync_feeds()
+            with self.app.sessions() as session:
+                if not index_is_current(session):
+                    log.warning(
+                        "the repost index was built with other fingerprint parameters; "
+                        "run 'monitor dedup reindex' so older articles are matched again"
+                    )
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, self._on_signal)
             tick = settings.daemon.tick.total_seconds()

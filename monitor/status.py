@@ -22,6 +22,7 @@ class FeedRow:
     last_error: str | None
     articles: int
     pending: int
+    failing_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ def read_status(session: Session) -> Status:
             f.last_error or f.disabled_reason,
             per_feed.get(f.id, 0),
             pending.get(f.id, 0),
+            f.failing_since,
         )
         for f in session.scalars(select(Feed).order_by(Feed.name))
     ]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import write_config
-from tests.servers import Site
+from tests.servers import Site, serve
 
 
 def monitor(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -100,3 +100,23 @@ def test_demo_runs_offline_and_delivers_its_alert() -> None:
     assert out.count("↳ repost of a seed") == 3
     assert "spike detected: takhar:" in out
     assert "webhook received (signature verified): spike.opened" in out
+
+
+def test_status_flags_a_feed_failing_for_days(tmp_path: Path) -> None:
+    """A feed whose failures began more than a day ago is flagged FAILING in ``monitor status``."""
+    from sqlalchemy import create_engine, text
+
+    site = Site()
+    with serve(site):
+        site.add("/broken.xml", "oops", status=500)
+        db = tmp_path / "f.db"
+        config = write_config(tmp_path / "monitor.toml", f"sqlite:///{db}", feeds=[("broken", site.base + "/broken.xml")])
+        assert "status=500" in monitor("--config", str(config), "poll").stdout
+        fresh = monitor("--config", str(config), "status").stdout
+        assert "HTTP 500" in fresh and "FAILING" not in fresh
+        engine = create_engine(f"sqlite:///{db}")
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE feeds SET failing_since = datetime('now', '-3 days')"))
+        engine.dispose()
+        old = monitor("--config", str(config), "status").stdout
+        assert "FAILING for 3.0 days: HTTP 500" in old

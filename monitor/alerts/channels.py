@@ -20,7 +20,7 @@ def build_sender(settings: Settings, index: int) -> Sender:
     """The sender for the channel at ``index`` (secrets read from the environment now)."""
     channel = settings.channels[index]
     if isinstance(channel, WebhookChannel):
-        return WebhookSender(channel, channel.secret(channel.secret_env), settings.fetch.user_agent)
+        return WebhookSender(channel, channel.secret(channel.secret_env), settings.fetch.agent())
     if isinstance(channel, EmailChannel):
         return EmailSender(channel, channel.secret(channel.password_env))
     assert isinstance(channel, AppriseChannel)
