@@ -1,18 +1,17 @@
 """Spike episodes in a bucketed count series, replayed causally.
 
-Each bucket the detector forecasts the count from a seasonal baseline (level x hour-of-day x
-day-of-week, see `baseline`). It sums counts and forecasts over trailing windows: every candidate
-window up to the one pooled by the series' rate (the shortest expected to hold `window_expected`
-stories: 1 h for busy watchlists, many hours for sparse ones), plus a longer window for slow ramps.
-Each sum is scored by a negative binomial upper tail whose dispersion is fitted on the series' own
-window sums; the best score is compared with a threshold that spends the false-alarm budget (alerts
-per 30 days), calibrated on the series' own tail of scores that could alert (see `calibration`). On sparse series (pooled
-window longer than one bucket) a CUSUM of the log-likelihood ratio of a 4x rise accumulates evidence of
-sustained moderate rises hour by hour; it spends part of the budget against its own calibrated tail.
-Episodes open on an alert,
-escalate once when the window count doubles, and close after the window has looked ordinary for a
-hold-down period. Buckets inside episodes, and the excess of unusually high buckets, are kept out of
-the baseline so a spike never becomes "normal".
+Each bucket the detector forecasts the count from a seasonal baseline (level x hour-of-day x day-of-week,
+see `baseline`). It sums counts and forecasts over trailing windows: every candidate window up to the one
+pooled by the series' rate (the shortest expected to hold `window_expected` stories: 1 h for busy
+watchlists, many hours for sparse ones), plus a longer window for slow ramps. Each sum is scored by a
+negative binomial upper tail whose dispersion is fitted on the series' own window sums; the best score is
+compared with a threshold that spends the false-alarm budget (alerts per 30 days), calibrated on the
+series' own tail of scores that could alert (see `calibration`). On sparse series (pooled window longer
+than one bucket) a CUSUM of the log-likelihood ratio of a 4x rise accumulates evidence of sustained
+moderate rises hour by hour; it spends part of the budget against its own calibrated tail. Episodes open
+on an alert, escalate once when the window count doubles, and close after the window has looked ordinary
+for a hold-down period. Buckets inside episodes, and the excess of unusually high buckets, are kept out
+of the baseline so a spike never becomes "normal".
 """
 
 from __future__ import annotations
