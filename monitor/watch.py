@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from monitor.alerts.controls import severity
 from monitor.alerts.message import spike_payload, spike_subject
 from monitor.alerts.routing import route_spike_alert
+from monitor.alerts.stories import story_entry
 from monitor.config import Settings, SpikeSettings, WatchlistSettings
 from monitor.db.models import Article, KeywordCount, Mention, Spike, Story
 from monitor.ingest import bucket_start
@@ -238,17 +239,5 @@ class SpikeWatcher:
         ).all()
         stories = []
         for story_id, article in rows:
-            reposts = session.scalars(
-                select(Article).where(Article.story_id == story_id, Article.duplicate_of_id.is_not(None))
-            ).all()
-            stories.append(
-                {
-                    "id": story_id,
-                    "title": article.title,
-                    "url": article.url or article.canonical_url,
-                    "source": article.source,
-                    "published_at": article.published_at.isoformat() if article.published_at else None,
-                    "reposts": [{"url": r.url or r.canonical_url, "source": r.source} for r in reposts],
-                }
-            )
+            stories.append(story_entry(session, story_id, article))
         return stories

@@ -14,6 +14,7 @@ from monitor.alerts.channels import hold_times
 from monitor.alerts.controls import at_least, digest_period, severity
 from monitor.alerts.message import PAYLOAD_VERSION, spike_subject
 from monitor.alerts.outbox import enqueue
+from monitor.alerts.stories import story_entry
 from monitor.config import Settings
 from monitor.db.models import Alert, Article, Mention, Spike, Story
 
@@ -32,19 +33,7 @@ def story_entries(session: Session, story_ids: list[int]) -> list[dict[str, Any]
         ).first()
         if article is None:
             continue
-        reposts = session.scalars(
-            select(Article).where(Article.story_id == story_id, Article.duplicate_of_id.is_not(None))
-        ).all()
-        entries.append(
-            {
-                "id": story_id,
-                "title": article.title,
-                "url": article.url or article.canonical_url,
-                "source": article.source,
-                "published_at": article.published_at.isoformat() if article.published_at else None,
-                "reposts": [{"url": r.url or r.canonical_url, "source": r.source} for r in reposts],
-            }
-        )
+        entries.append(story_entry(session, story_id, article))
     return entries
 
 
