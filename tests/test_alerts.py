@@ -19,8 +19,6 @@ from monitor.alerts.email import EmailSender, message_id
 from monitor.alerts.outbox import Deliverer, enqueue
 from monitor.alerts.webhook import WebhookSender, sign, verify
 from monitor.config import EmailChannel, WebhookChannel
-from monitor.db.engine import make_engine, make_sessionmaker
-from monitor.db.migrate import upgrade
 from monitor.db.models import Alert, DeliveryAttempt
 from tests.servers import webhook_receiver
 
@@ -31,14 +29,6 @@ PAYLOAD = {
     "watchlist": "takhar",
     "summary": "takhar: 9 stories in 3 h, usually 0.4",
 }
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def test_signature_verifies_and_rejects_tampering_and_replays() -> None:

@@ -18,7 +18,6 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,14 +38,6 @@ from tests.test_alerts_controls import decode_png
 
 SECRET = "whsec-channels"
 MAX_AGE = timedelta(hours=24)
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def free_port() -> int:

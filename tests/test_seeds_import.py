@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,22 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.db.engine import make_engine, make_sessionmaker
-from monitor.db.migrate import upgrade
 from monitor.db.models import Article, Story
 from monitor.ingest import Ingestor
 from monitor.keywords.matcher import Watchlist, WatchlistMatcher
 from monitor.seeds import SeedError, import_seeds, seed_files
 
 SEEDS = Path(__file__).resolve().parents[1] / "config" / "seeds"
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def _ingestor() -> Ingestor:
