@@ -145,18 +145,23 @@ class WebSub:
                 "hub.lease_seconds": str(int(self.lease.total_seconds())),
             }
             hub = sub.hub_url
-        values: dict[str, object] = {"requested_at": self.clock()}
+        # The state is recorded before the request: a hub may verify intent before it even answers it.
+        waiting = "requested" if mode == "subscribe" else "unsubscribing"
+        row = update(WebSubSubscription).where(WebSubSubscription.id == sub_id)
+        with self.sessions.begin() as session:
+            session.execute(row.values(state=waiting, requested_at=self.clock(), last_error=None))
         try:
             self.fetcher.post_form(hub, form)
-            values |= {"state": "requested" if mode == "subscribe" else "unsubscribing", "last_error": None}
-            ok = True
         except FetchError as exc:
-            values |= {"state": "failed", "last_error": f"hub refused the request: {exc}"}
             log.warning("websub %s at %s failed: %s", mode, hub, exc)
-            ok = False
-        with self.sessions.begin() as session:
-            session.execute(update(WebSubSubscription).where(WebSubSubscription.id == sub_id).values(**values))
-        return ok
+            with self.sessions.begin() as session:  # unless the hub verified it meanwhile
+                session.execute(
+                    row.where(WebSubSubscription.state == waiting).values(
+                        state="failed", last_error=f"hub refused the request: {exc}"
+                    )
+                )
+            return False
+        return True
 
     # -- the callback ---------------------------------------------------------------------------
     def verify(self, token: str, params: Mapping[str, str]) -> Reply:
