@@ -129,17 +129,22 @@ class Pipeline:
             return list(session.scalars(query.order_by(Feed.id)))
 
     # -- one poll ---------------------------------------------------------------------------
+    def _detached_feed(self, feed_id: int) -> Feed:
+        """The feed's row, detached from its session (its state is read, then written with UPDATEs)."""
+        with self.sessions() as session:
+            feed = session.get(Feed, feed_id)
+            if feed is None:
+                raise LookupError(f"no feed with id {feed_id}")
+            session.expunge(feed)
+        return feed
+
     def poll(self, feed_id: int, *, pages: bool = True) -> PollSummary:
         """Poll one feed and store its new entries; never raises for a feed's or a page's failure.
 
         ``pages=False`` runs only the feed stage (fetch, parse, entries stored as pending, feed state).
         """
         started = time.monotonic()
-        with self.sessions() as session:
-            feed = session.get(Feed, feed_id)
-            if feed is None:
-                raise LookupError(f"no feed with id {feed_id}")
-            session.expunge(feed)
+        feed = self._detached_feed(feed_id)
         cfg = self._feeds.get(feed.name) or FeedSettings(name=feed.name, url=feed.url)
         summary = PollSummary(feed.name)
         try:
@@ -246,11 +251,7 @@ class Pipeline:
     def process_pending(self, feed_id: int) -> PollSummary:
         """Fetch and store the pages of a feed's pending entries (after a push), without fetching the feed."""
         started = time.monotonic()
-        with self.sessions() as session:
-            feed = session.get(Feed, feed_id)
-            if feed is None:
-                raise LookupError(f"no feed with id {feed_id}")
-            session.expunge(feed)
+        feed = self._detached_feed(feed_id)
         summary = PollSummary(feed.name)
         try:
             self._process_pending(feed, summary)
