@@ -4,7 +4,6 @@ feed-health alerts and the daily digest."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
@@ -17,8 +16,6 @@ from monitor.alerts.digest import DigestWriter
 from monitor.alerts.health import FeedHealthWatcher
 from monitor.alerts.outbox import Deliverer, enqueue
 from monitor.config import Settings, parse_settings
-from monitor.db.engine import make_engine, make_sessionmaker
-from monitor.db.migrate import upgrade
 from monitor.db.models import Alert, Article, Entry, Feed, KeywordCount, Mention, Spike, Story
 from monitor.db.upsert import increment
 from monitor.watch import SpikeWatcher
@@ -33,14 +30,6 @@ _ids = count(1)
 @pytest.fixture(autouse=True)
 def hook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOOK_SECRET", SECRET)
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def settings_for(db_url: str, channels: str, watchlists: str = "") -> Settings:
