@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.dedup.fingerprints import PARAMS, SHINGLE_MULTIPLIER, analyse, fingerprint, shingle_hashes
+from monitor.dedup.fingerprints import PARAMS, SHINGLE_MULTIPLIER, analyse, fingerprint, index_entry, shingle_hashes
 from monitor.dedup.normalize import tokens
 
 MASK = (1 << 64) - 1
@@ -113,3 +113,12 @@ def test_short_text_keeps_enough_fingerprints() -> None:
     text = "Taliban fighters have taken control of the borders with Tajikistan and Uzbekistan, Russia says."
     printed = analyse(text)
     assert len(printed.fingerprints) >= len(printed.shingles) // 2
+
+
+def test_index_entry_counts_distinct_shingles() -> None:
+    """The stored shingle count is the number of distinct shingle hashes; repeated passages count once."""
+    text = "the convoy crossed the Amu Darya bridge at Termez before dawn on Monday " * 3
+    fingerprints, count = index_entry(text)
+    assert count == len(shingle_hashes(text))
+    assert set(fingerprints) <= set(shingle_hashes(text))
+    assert index_entry("too short") == ([], 0)

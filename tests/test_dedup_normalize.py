@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.dedup.normalize import normalize_text, token_keys, tokens
 
@@ -62,3 +64,9 @@ def test_fast_path_keys_equal_tokens(text: str) -> None:
 def test_whitespace_collapsed() -> None:
     """Runs of whitespace of any kind become one space, trimmed at both ends."""
     assert normalize_text("  a\u00a0\u2003b\n\n\tc  ") == "a b c"
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_keys_equal_tokens_for_any_ascii(text: str) -> None:
+    """On any ASCII text the byte keys of the fast path are exactly the folded tokens."""
+    assert [k.decode() for k in token_keys(text)] == tokens(text)
