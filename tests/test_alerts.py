@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.alerts.delivery import Sender
 from monitor.alerts.email import EmailSender, message_id
+from monitor.alerts.message import spike_subject
 from monitor.alerts.outbox import Deliverer, enqueue
 from monitor.alerts.webhook import WebhookSender, sign, verify
 from monitor.config import EmailChannel, WebhookChannel
@@ -185,3 +186,11 @@ def test_email_server_down_then_up(
     up = down.model_copy(update={"port": port})
     assert _deliverer(sessions, {"mail": EmailSender(up, None)}).deliver_due().sent == 1
     assert len(inbox.messages) == 1
+
+
+def test_spike_subject_names_the_rise() -> None:
+    """The subject gives the window count and the usual one, never a bare 0.00 for a rare watchlist."""
+    assert spike_subject("Takhar", 9, 3, 0.4) == "Takhar: 9 stories in 3 h, usually 0.40"
+    assert spike_subject("Takhar", 12, 1, 2.25) == "Takhar: 12 stories in 1 h, usually 2.2"
+    assert spike_subject("Takhar", 3, 1, 0.001) == "Takhar: 3 stories in 1 h, usually < 0.01"
+    assert spike_subject("Takhar", 1, 0.5, 0.02) == "Takhar: 1 story in 0.5 h, usually 0.02"

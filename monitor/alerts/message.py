@@ -51,7 +51,7 @@ def spike_subject(watchlist: str, observed: int, window_hours: float, expected: 
     """E.g. ``Takhar: 9 stories in 3 h, usually 0.4``."""
     hours = f"{window_hours:g} h"
     noun = "story" if observed == 1 else "stories"
-    usual = f"{expected:.2f}" if expected < 1 else f"{expected:.1f}"
+    usual = "< 0.01" if expected < 0.005 else (f"{expected:.2f}" if expected < 1 else f"{expected:.1f}")
     return f"{watchlist}: {observed} {noun} in {hours}, usually {usual}"
 
 
