@@ -7,6 +7,7 @@ next poll finishes, and unique constraints make every step safe to repeat.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -41,6 +42,13 @@ PAGE_ATTEMPTS = 3  # after this many failed page fetches an entry is stored with
 MIN_PAGE_TEXT = 200  # shorter page text than the feed's summary means the extraction failed
 
 
+def body_digest(body: bytes, cfg: FeedSettings, max_entries: int) -> str:
+    """SHA-256 of a feed body and of the settings its parse depends on (kind, selectors, entry cap)."""
+    digest = hashlib.sha256(body)
+    digest.update(f"\0{cfg.kind}\0{chr(31).join(cfg.selectors)}\0{max_entries}".encode())
+    return digest.hexdigest()
+
+
 @dataclass
 class PollSummary:
     """What one poll did, for the log line and ``monitor poll``."""
@@ -58,7 +66,10 @@ class PollSummary:
     watchlists: set[str] = field(default_factory=set)
 
     def line(self) -> str:
-        status = "304" if self.not_modified else (str(self.status) if self.status else "-")
+        if self.not_modified:
+            status = "304" if self.status in (None, 304) else f"{self.status}-unchanged"
+        else:
+            status = str(self.status) if self.status else "-"
         text = (
             f"poll feed={self.feed} status={status} entries={self.entries} new={self.new} "
             f"duplicates={self.duplicates} failed={self.failed} duration={self.duration:.2f}s"
@@ -283,6 +294,19 @@ class Pipeline:
             interval = self._adaptive(cfg, feed.publish_rate, server_hint(result.headers, None, now))
             self._record_success(feed, cfg, result.status, None, lambda _s: None, interval, defer)
             return
+        digest = body_digest(result.body, cfg, self.settings.fetch.max_entries_per_poll)
+        if feed.body_hash == digest:
+            # Byte for byte what was parsed last time (a server without validators, or the daily full fetch):
+            # nothing can be new, so it costs what a 304 costs.
+            summary.not_modified = True
+            unchanged: dict[str, object] = {
+                "etag": result.headers.get("etag"),
+                "last_modified": result.headers.get("last-modified"),
+                "last_full_fetch_at": now if not conditional else feed.last_full_fetch_at,
+            }
+            interval = self._adaptive(cfg, feed.publish_rate, server_hint(result.headers, None, now))
+            self._record_success(feed, cfg, result.status, unchanged, lambda _s: None, interval)
+            return
         try:
             parsed = parse_source(
                 result.body,
@@ -316,6 +340,7 @@ class Pipeline:
             "publish_rate": rate,
             "hub_url": parsed.hub,
             "topic_url": parsed.self_url or (result.url if parsed.hub else None),
+            "body_hash": digest,
         }
         if result.permanent_url:
             state["current_url"] = result.permanent_url

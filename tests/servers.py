@@ -22,6 +22,7 @@ class Route:
     status: int = 200
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    validators: bool = True  # False: no ETag, so every request gets the full body
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -70,8 +71,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             if route.delay:
                 time.sleep(route.delay)
             etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
-            headers = {"ETag": etag, **route.headers}
-            if route.status == 200 and self.headers.get("If-None-Match") == etag:
+            headers = {"ETag": etag, **route.headers} if route.validators else dict(route.headers)
+            if route.validators and route.status == 200 and self.headers.get("If-None-Match") == etag:
                 self._send(304, b"", None, headers)
                 return
             self._send(route.status, route.body, route.content_type, headers)

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.app import App
-from monitor.config import load_settings
+from monitor.config import FeedSettings, load_settings
 from monitor.db.models import Alert, Article, Entry, Feed, Spike
-from monitor.pipeline import PollSummary
+from monitor.pipeline import PollSummary, body_digest
 from monitor.seeds import import_seeds
 from tests.conftest import write_config
 from tests.servers import Site, serve, webhook_receiver
@@ -160,3 +160,55 @@ def test_spike_rows_and_alert_rows_are_written_together(tmp_path: Path, db_url: 
         with app.sessions() as session:
             assert session.scalar(select(func.count()).select_from(Spike)) == 1
             assert session.scalar(select(func.count()).select_from(Alert)) == 0
+
+
+def _rss(base: str, slugs: list[str]) -> str:
+    items = "".join(
+        f"<item><title>Story {slug}</title><link>{base}/a/{slug}.html</link>"
+        f"<pubDate>Mon, 0{i + 1} Jun 2026 08:00:00 GMT</pubDate></item>"
+        for i, slug in enumerate(slugs)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>No validators</title>{items}</channel></rss>'
+
+
+def test_byte_identical_feed_without_validators_is_not_parsed_again(tmp_path: Path, db_url: str) -> None:
+    """A server that sends no ETag returns the same body: the poll counts it unchanged; a changed body is parsed."""
+    site = Site()
+    with serve(site):
+        for slug in ("one", "two", "three"):
+            site.add(f"/a/{slug}.html", f"<html><body><article><p>{'Crossing at Sherkhan Bandar reopened. ' * 20}</p></article></body></html>")
+        feed_url = site.add("/feed.xml", _rss(site.base, ["one", "two"]), "application/rss+xml", validators=False)
+        path = write_config(tmp_path / "monitor.toml", db_url, feeds=[("plain", feed_url)])
+        with App.open(load_settings(path)) as app:
+            app.pipeline.sync_feeds()
+            (feed_id,) = app.pipeline.feed_ids()
+
+            def poll_now() -> PollSummary:
+                with app.sessions.begin() as session:
+                    session.execute(Feed.__table__.update().values(next_check_at=datetime.now(UTC)))
+                return app.pipeline.poll(feed_id)
+
+            first = poll_now()
+            assert first.status == 200 and first.entries == 2 and not first.not_modified
+            second = poll_now()
+            assert second.not_modified and second.status == 200 and second.entries == 0
+            assert "status=200-unchanged" in second.line()
+            assert "if-none-match" not in site.request_headers[-1]
+            site.add("/feed.xml", _rss(site.base, ["one", "two", "three"]), "application/rss+xml", validators=False)
+            third = poll_now()
+            assert not third.not_modified and third.entries == 3
+            with app.sessions() as session:
+                assert session.scalar(select(func.count()).select_from(Entry)) == 3
+                assert session.scalar(select(func.count()).select_from(Article)) == 3
+            assert site.hits("/feed.xml") == [200, 200, 200]
+
+
+def test_body_digest_covers_the_parse_settings() -> None:
+    """The same bytes under other parse settings (kind, selectors, entry cap) must be parsed again."""
+    body = b"<html><a href='/x'>x</a></html>"
+    plain = FeedSettings(name="f", url="https://example.org/")
+    assert body_digest(body, plain, 200) == body_digest(body, plain, 200)
+    assert body_digest(body, plain, 200) != body_digest(body + b" ", plain, 200)
+    assert body_digest(body, plain, 200) != body_digest(body, plain, 100)
+    assert body_digest(body, plain, 200) != body_digest(body, plain.model_copy(update={"kind": "html"}), 200)
+    assert body_digest(body, plain, 200) != body_digest(body, plain.model_copy(update={"selectors": ["a.x"]}), 200)

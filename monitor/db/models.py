@@ -63,6 +63,8 @@ class Feed(Base):
     # WebSub: the hub and topic (rel=self) the feed advertises; the daemon subscribes when it has a public URL.
     hub_url: Mapped[str | None] = mapped_column(Text)
     topic_url: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of the last body that parsed (with the parse settings): a byte-identical 200 is not parsed again.
+    body_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class WebSubSubscription(Base):
