@@ -87,7 +87,9 @@ class Fetcher:
             write=settings.read_timeout.total_seconds(),
             pool=settings.total_timeout.total_seconds(),
         )
-        limits = httpx.Limits(max_connections=max(10, settings.concurrency * 2), max_keepalive_connections=20)
+        # Requests in flight are capped by the fetcher's own semaphores; the pool only bounds open sockets, and
+        # room for idle ones lets the feeds of one host reuse a connection within a cycle.
+        limits = httpx.Limits(max_connections=max(100, settings.concurrency * 2), max_keepalive_connections=100)
         self.user_agent = settings.agent()
         self.robots_agent = self.user_agent.split("/", 1)[0].split()[0]
         self._client = httpx.Client(
