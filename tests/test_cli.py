@@ -78,8 +78,8 @@ def test_db_upgrade_reports_revision(tmp_path: Path) -> None:
     """``monitor db upgrade`` creates the schema and says which revision it reached."""
     config = write_config(tmp_path / "monitor.toml", f"sqlite:///{tmp_path / 'u.db'}")
     result = monitor("--config", str(config), "db", "upgrade")
-    assert result.returncode == 0 and "empty -> 0001" in result.stdout
-    assert "0001 -> 0001" in monitor("--config", str(config), "db", "upgrade").stdout
+    assert result.returncode == 0 and "empty -> 0002" in result.stdout
+    assert "0002 -> 0002" in monitor("--config", str(config), "db", "upgrade").stdout
 
 
 def test_unreachable_postgres_is_a_clear_error(tmp_path: Path) -> None:
@@ -120,3 +120,31 @@ def test_status_flags_a_feed_failing_for_days(tmp_path: Path) -> None:
         engine.dispose()
         old = monitor("--config", str(config), "status").stdout
         assert "FAILING for 3.0 days: HTTP 500" in old
+
+
+def test_db_upgrade_keeps_the_rows_of_an_older_schema(tmp_path: Path) -> None:
+    """A database left at revision 0001 with a feed in it is migrated to the head; the feed is kept."""
+    from sqlalchemy import text
+
+    from monitor.db.engine import make_engine
+    from monitor.db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO feeds (name, url, current_url, enabled, next_check_at, consecutive_failures, created_at)"
+                " VALUES ('wire', 'https://example.org/rss', 'https://example.org/rss', 1, '2026-01-01 00:00:00',"
+                " 0, '2026-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+    config = write_config(tmp_path / "monitor.toml", url)
+    result = monitor("--config", str(config), "db", "upgrade")
+    assert result.returncode == 0 and "0001 -> 0002" in result.stdout
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT name, body_hash FROM feeds")).all() == [("wire", None)]
+    engine.dispose()
