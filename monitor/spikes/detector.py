@@ -76,7 +76,10 @@ class DetectorSettings:
     level_half_lives: tuple[timedelta, ...] = (timedelta(days=2), timedelta(days=7), timedelta(days=28))
     level_events: float = 50.0
     profile_half_life: timedelta = timedelta(days=28)
-    profile_prior_events: float = 5.0
+    # Seasonal factors are shrunk by this many stories: hour slots towards a smooth daily curve of
+    # `profile_harmonics` harmonics, weekdays towards 1.
+    profile_prior_events: float = 10.0
+    profile_harmonics: int = 2
     # Counts above mean + clip_sigmas * sd are clipped before the baseline learns from them.
     clip_sigmas: float = 4.0
     # ... and at this many while a window already looks unusual (a burst building up before its alert).
@@ -222,6 +225,7 @@ class _Replay:
             settings.profile_half_life,
             settings.profile_prior_events,
             floor_per_bucket=bucket / _MONTH,
+            profile_harmonics=settings.profile_harmonics,
         )
         self.lengths = [int(window / bucket) for window in _candidate_windows(bucket, settings)]
         longest_ramp = max(int(settings.max_ramp_window / bucket), 1)
