@@ -4,14 +4,15 @@ Each bucket the detector forecasts the count from a seasonal baseline (level x h
 see `baseline`). It sums counts and forecasts over trailing windows: every candidate window up to the one
 pooled by the series' rate (the shortest expected to hold `window_expected` stories: 1 h for busy
 watchlists, many hours for sparse ones), plus a longer window for slow ramps. Each sum is scored by a
-negative binomial upper tail whose dispersion is fitted on the series' own window sums; the best score is
-compared with a threshold that spends the false-alarm budget (alerts per 30 days), calibrated on the
-series' own tail of scores that could alert (see `calibration`). On sparse series (pooled window longer
-than one bucket) a CUSUM of the log-likelihood ratio of a 4x rise accumulates evidence of sustained
-moderate rises hour by hour; it spends part of the budget against its own calibrated tail. Episodes open
-on an alert, escalate once when the window count doubles, and close after the window has looked ordinary
-for a hold-down period. Buckets inside episodes, and the excess of unusually high buckets, are kept out
-of the baseline so a spike never becomes "normal".
+negative binomial upper tail whose dispersion is fitted on the series' own window sums, starting from a
+prior that falls with the window's length (bucket-to-bucket noise averages out, day-to-day swings do not).
+The best score is compared with a threshold that spends the false-alarm budget (alerts per 30 days),
+calibrated on the series' own tail of scores that could alert (see `calibration`). On sparse series
+(pooled window longer than one bucket) a CUSUM of the log-likelihood ratio of a 4x rise accumulates
+evidence of sustained moderate rises hour by hour; it spends part of the budget against its own calibrated
+tail. Episodes open on an alert, escalate once when the window count doubles, and close after the window
+has looked ordinary for a hold-down period. Buckets inside episodes, and the excess of unusually high
+buckets, are kept out of the baseline so a spike never becomes "normal".
 """
 
 from __future__ import annotations
@@ -84,8 +85,11 @@ class DetectorSettings:
     clip_sigmas: float = 4.0
     # ... and at this many while a window already looks unusual (a burst building up before its alert).
     suspicious_clip_sigmas: float = 1.0
-    # Dispersion prior (var = mean + phi * mean^2), its precision (1 / variance), and the clip of window sums.
-    dispersion_prior: float = 0.1
+    # Dispersion prior (var = mean + phi * mean^2) of a window of L buckets: dispersion_prior_bucket / L +
+    # dispersion_prior_shared (noise that is independent from bucket to bucket averages out over a window;
+    # day-to-day swings and forecast error do not). Then its precision (1 / variance) and the clip of sums.
+    dispersion_prior_bucket: float = 0.25
+    dispersion_prior_shared: float = 0.05
     dispersion_prior_precision: float = 100.0
     dispersion_clip: float = 4.0
     # Tail calibration: reference p-value for peaks over threshold, and the prior's weight in runs.
@@ -234,7 +238,11 @@ class _Replay:
         decay = 0.5 ** (bucket / settings.profile_half_life)
         self.dispersion = {
             length: Dispersion(
-                settings.dispersion_prior, settings.dispersion_prior_precision, decay, settings.dispersion_clip, length
+                settings.dispersion_prior_bucket / length + settings.dispersion_prior_shared,
+                settings.dispersion_prior_precision,
+                decay,
+                settings.dispersion_clip,
+                length,
             )
             for length in sorted({1, *self.lengths, *self.ramp.values()})
         }
