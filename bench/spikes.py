@@ -5,6 +5,8 @@ Streams:
     knowing the true baseline would see them at the false-alarm budget (see LABEL_RULES);
   * the NAB realTweets series in ../shared/corpora/nab-realtweets-dev (5-minute counts, labelled anomaly
     windows; the first 15% of each series is not scored, as in NAB).
+The detector's alerts are every notification a user receives: each episode's opening alert and, when
+its count doubles, its escalation (monitor/watch.py sends both, as spike.opened and spike.escalated).
 A labelled window counts as found if an alert fires inside it; every alert outside the windows is false.
 Precision = found / (found + false alerts), recall = found / windows, F1 their harmonic mean.
 Delay = alert bucket - onset bucket (0 h: fired on the first burst bucket; the alert leaves when that
@@ -74,10 +76,15 @@ def peak_detector_alerts(
 
 
 def detector_alerts(settings: DetectorSettings) -> Alerter:
-    """The detector's alert times (one per episode)."""
+    """The detector's alert times: each episode's opening alert and its escalation, if any."""
 
     def alerts(timestamps: Sequence[datetime], counts: Sequence[float]) -> list[datetime]:
-        return [episode.alerted_at for episode in detect(timestamps, counts, settings)]
+        times: list[datetime] = []
+        for episode in detect(timestamps, counts, settings):
+            times.append(episode.alerted_at)
+            if episode.escalated_at is not None:
+                times.append(episode.escalated_at)
+        return times
 
     return alerts
 
