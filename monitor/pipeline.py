@@ -289,23 +289,21 @@ class Pipeline:
             self._record_failure(feed, cfg, summary, str(exc), status, retry_after)
             return
         summary.status = result.status
-        if result.not_modified:
+        max_entries = self.settings.fetch.max_entries_per_poll
+        digest = None if result.not_modified else body_digest(result.body, cfg, max_entries)
+        if digest is None or digest == feed.body_hash:
+            # A 304, or byte for byte the body parsed last time (a server without validators, or the daily full
+            # fetch): nothing can be new, so it costs no parsing.
             summary.not_modified = True
+            validators: dict[str, object] | None = None
+            if digest is not None:
+                validators = {
+                    "etag": result.headers.get("etag"),
+                    "last_modified": result.headers.get("last-modified"),
+                    "last_full_fetch_at": now if not conditional else feed.last_full_fetch_at,
+                }
             interval = self._adaptive(cfg, feed.publish_rate, server_hint(result.headers, None, now))
-            self._record_success(feed, cfg, result.status, None, lambda _s: None, interval, defer)
-            return
-        digest = body_digest(result.body, cfg, self.settings.fetch.max_entries_per_poll)
-        if feed.body_hash == digest:
-            # Byte for byte what was parsed last time (a server without validators, or the daily full fetch):
-            # nothing can be new, so it costs what a 304 costs.
-            summary.not_modified = True
-            unchanged: dict[str, object] = {
-                "etag": result.headers.get("etag"),
-                "last_modified": result.headers.get("last-modified"),
-                "last_full_fetch_at": now if not conditional else feed.last_full_fetch_at,
-            }
-            interval = self._adaptive(cfg, feed.publish_rate, server_hint(result.headers, None, now))
-            self._record_success(feed, cfg, result.status, unchanged, lambda _s: None, interval)
+            self._record_success(feed, cfg, result.status, validators, lambda _s: None, interval, defer)
             return
         try:
             parsed = parse_source(
@@ -313,7 +311,7 @@ class Pipeline:
                 result.url,
                 result.content_type,
                 listing_selectors=cfg.selectors,
-                max_entries=self.settings.fetch.max_entries_per_poll,
+                max_entries=max_entries,
             )
         except ParseError as exc:
             self._record_failure(feed, cfg, summary, f"cannot parse: {exc}", result.status, None)

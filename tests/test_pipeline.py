@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -194,13 +195,20 @@ def test_byte_identical_feed_without_validators_is_not_parsed_again(tmp_path: Pa
             assert second.not_modified and second.status == 200 and second.entries == 0
             assert "status=200-unchanged" in second.line()
             assert "if-none-match" not in site.request_headers[-1]
+            with app.sessions.begin() as session:
+                session.execute(Feed.__table__.update().values(next_check_at=datetime.now(UTC)))
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                (batched,) = app.pipeline.poll_many([feed_id], pool)
+            assert batched.not_modified and batched.entries == 0
+            with app.sessions() as session:
+                assert session.get(Feed, feed_id).last_status == 200  # type: ignore[union-attr]
             site.add("/feed.xml", _rss(site.base, ["one", "two", "three"]), "application/rss+xml", validators=False)
             third = poll_now()
             assert not third.not_modified and third.entries == 3
             with app.sessions() as session:
                 assert session.scalar(select(func.count()).select_from(Entry)) == 3
                 assert session.scalar(select(func.count()).select_from(Article)) == 3
-            assert site.hits("/feed.xml") == [200, 200, 200]
+            assert site.hits("/feed.xml") == [200, 200, 200, 200]
 
 
 def test_body_digest_covers_the_parse_settings() -> None:
