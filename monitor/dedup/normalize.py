@@ -73,10 +73,11 @@ def _tables() -> tuple[dict[str, str], re.Pattern[str], re.Pattern[str]]:
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _TOKEN = re.compile(rf"[^\W{_CJK}]+|[{_CJK}]")
-#: bytes.translate table for folded ASCII text: keeps what `\w` keeps in ASCII (letters, digits, underscore).
-_ASCII_WORDS = bytes(c if (chr(c).isalnum() and c < 128) or c == ord("_") else ord(" ") for c in range(256))
-#: The same for ASCII text not yet folded: also lower-cases (the only change `fold` makes to ASCII words).
-_ASCII_WORDS_LOWER = bytes(ord(chr(c).lower()) if c < 128 else c for c in _ASCII_WORDS)
+#: bytes.translate table for ASCII text: keeps what `\w` keeps in ASCII (letters, digits, underscore), lower-cased
+#: (the only change `fold` makes to ASCII words), and turns everything else into a space.
+_ASCII_WORDS = bytes(
+    ord(chr(c).lower()) if (chr(c).isalnum() and c < 128) or c == ord("_") else ord(" ") for c in range(256)
+)
 
 
 def fold(text: str) -> str:
@@ -120,7 +121,7 @@ def token_keys(text: str) -> list[str] | list[bytes]:
     """The same tokens as `tokens`, as bytes when the folded text is ASCII (a faster path for hashing)."""
     if text.isascii():
         # fold only lower-cases ASCII letters and maps one punctuation mark to another: the words are the same
-        return text.encode("ascii").translate(_ASCII_WORDS_LOWER).split()
+        return text.encode("ascii").translate(_ASCII_WORDS).split()
     folded = fold(text)
     if folded.isascii():
         return folded.encode("ascii").translate(_ASCII_WORDS).split()
