@@ -162,9 +162,10 @@ class SeasonalBaseline:
 
     def learn(self, when: datetime, count: float) -> None:
         """Take in the (cleaned) count of the bucket starting at `when`; buckets must come in order."""
-        weight = self.factor(when)
+        hourly = self._hourly(when)
+        weight = self._weekday(when) * hourly if self._total_buckets > 0 else 1.0  # factor(), hour factor reused
         # What the level and hour factor expected of this bucket: the weekday slot's denominator.
-        expected_by_level = self.level() * self._hourly(when)
+        expected_by_level = self.level() * hourly
         for position, decay in enumerate(self._level_decay):
             self._level_counts[position] = self._level_counts[position] * decay + count
             self._level_weights[position] = self._level_weights[position] * decay + weight
