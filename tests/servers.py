@@ -41,6 +41,7 @@ class Site:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, str, int]] = []
         self.request_headers: list[dict[str, str]] = []  # each request's headers (lower-cased names)
+        self.peers: list[tuple[str, int]] = []  # each request's client address: one per TCP connection used
         self.lock = threading.Lock()
         self.base = ""
 
@@ -81,6 +82,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             with site.lock:
                 site.requests.append(("GET", self.path, status))
                 site.request_headers.append({k.lower(): v for k, v in self.headers.items()})
+                site.peers.append(self.client_address)
             self.send_response(status)
             if ctype:
                 self.send_header("Content-Type", ctype)

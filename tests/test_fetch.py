@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from monitor.config import FetchSettings
@@ -18,6 +19,7 @@ from monitor.fetch import (
     FetchTooLarge,
 )
 from monitor.fetch.addresses import check_url
+from monitor.fetch.transport import PerOriginTransport
 from tests.servers import Site, serve
 
 
@@ -72,6 +74,46 @@ def test_redirect_to_a_refused_address_is_stopped(site: Site) -> None:
         fetcher.get(site.base + "/hop")
     with _fetcher() as fetcher, pytest.raises(FetchNetworkError, match="Connection refused"):
         fetcher.get(site.base + "/hop")  # allowed: the hop is followed (nothing listens on 127.0.0.2)
+
+
+def test_one_connection_serves_304s_redirects_and_errors(site: Site) -> None:
+    """Bodiless and unwanted answers (304, redirect, 404) are read to their end, so the connection is reused."""
+    url = site.add("/feed.xml", "<rss/>", "application/rss+xml")
+    site.add("/moved", b"", status=302, headers={"Location": "/feed.xml"})
+    with _fetcher() as fetcher:
+        etag = fetcher.get(url).headers["etag"]
+        for _ in range(3):
+            assert fetcher.get(url, etag=etag).not_modified
+        assert fetcher.get(site.base + "/moved", etag=etag).not_modified
+        with pytest.raises(FetchHTTPError):
+            fetcher.get(site.base + "/missing")
+        assert fetcher.get(url).status == 200
+    assert len(site.requests) == 8
+    assert len(set(site.peers)) == 1, site.peers
+
+
+def test_idle_origin_pools_are_closed_least_recent_first() -> None:
+    """Past ``max_idle_origins`` the oldest idle pools go when a new origin comes; a busy one stays."""
+    with serve(Site()) as a, serve(Site()) as b, serve(Site()) as c, serve(Site()) as d:
+        for s in (a, b, c, d):
+            s.add("/x", "x", "text/plain")
+        made: list[httpx.BaseTransport] = []
+
+        def factory() -> httpx.BaseTransport:
+            made.append(httpx.HTTPTransport())
+            return made[-1]
+
+        transport = PerOriginTransport(factory, max_idle_origins=1)
+        with httpx.Client(transport=transport) as client:
+            with client.stream("GET", a.base + "/x") as held:  # a's pool is busy while b and c come
+                assert client.get(b.base + "/x").text == "x"
+                assert client.get(c.base + "/x").text == "x"  # b is the one idle pool: kept
+                assert transport.origins() == 3
+                assert held.read() == b"x"
+            assert client.get(d.base + "/x").text == "x"  # a, b, c idle: the two oldest (a, b) go
+            assert transport.origins() == 2
+            assert client.get(c.base + "/x").text == "x"  # c's pool is still there
+        assert len(made) == 4
 
 
 def test_permanent_redirect_reported(site: Site) -> None:

@@ -30,10 +30,11 @@ from monitor.fetch.errors import (
     FetchTooLarge,
 )
 from monitor.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
-from monitor.fetch.transport import guarded_transport, set_deadline
+from monitor.fetch.transport import PerOriginTransport, guarded_transport, set_deadline
 
 REDIRECTS = (301, 302, 303, 307, 308)
 PERMANENT = (301, 308)
+DRAIN_BYTES = 64 * 1024  # an unwanted body up to this size is read so the connection stays reusable
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,20 +88,24 @@ class Fetcher:
             write=settings.read_timeout.total_seconds(),
             pool=settings.total_timeout.total_seconds(),
         )
-        # Requests in flight are capped by the fetcher's own semaphores; the pool only bounds open sockets, and
-        # room for idle ones lets the feeds of one host reuse a connection within a cycle.
-        limits = httpx.Limits(max_connections=max(100, settings.concurrency * 2), max_keepalive_connections=100)
+        # Requests in flight are capped by the fetcher's own per-host semaphores; each origin's pool has room
+        # for those plus a robots.txt fetch, and keeps them alive so the feeds of one host share connections.
+        per_origin = settings.per_host_concurrency + 1
+        limits = httpx.Limits(max_connections=per_origin, max_keepalive_connections=per_origin)
         self.user_agent = settings.agent()
         self.robots_agent = self.user_agent.split("/", 1)[0].split()[0]
         self._client = httpx.Client(
             timeout=timeout,
             follow_redirects=False,
             headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
-            transport=guarded_transport(
-                allow_private=settings.allow_private_addresses,
-                allowed=settings.allowed_networks,
-                http2=settings.http2,
-                limits=limits,
+            transport=PerOriginTransport(
+                lambda: guarded_transport(
+                    allow_private=settings.allow_private_addresses,
+                    allowed=settings.allowed_networks,
+                    http2=settings.http2,
+                    limits=limits,
+                ),
+                max_idle_origins=max(512, settings.concurrency * 4),
             ),
         )
         self.robots = RobotsCache(self._load_robots)
@@ -239,6 +244,7 @@ class Fetcher:
             with self._client.stream(method, url, headers=headers, data=form) as response:
                 response_headers = {k.lower(): v for k, v in response.headers.items()}
                 if response.status_code in REDIRECTS or response.status_code == 304 or response.status_code >= 400:
+                    _drain(response)
                     return response.status_code, response_headers, b""
                 declared = response_headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > cap:
@@ -262,6 +268,16 @@ class Fetcher:
             raise FetchNetworkError(url, f"HTTP error: {exc or type(exc).__name__}") from None
         finally:
             set_deadline(None)
+
+
+def _drain(response: httpx.Response, limit: int = DRAIN_BYTES) -> None:
+    """Read and drop a small unwanted body (a 304, redirect or error page) so its connection can be reused;
+    a larger one is left unread and its connection closed with the response."""
+    size = 0
+    for chunk in response.iter_raw():
+        size += len(chunk)
+        if size > limit:
+            return
 
 
 def _read_capped(response: httpx.Response, url: str, cap: int, deadline: float) -> bytes:

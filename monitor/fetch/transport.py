@@ -1,5 +1,8 @@
-"""The connection layer under httpx: the address guard at connect time, pinned to the checked address,
-and a per-request deadline on every socket read.
+"""The connection layer under httpx: one small connection pool per origin, the address guard at connect
+time, pinned to the checked address, and a per-request deadline on every socket read.
+
+httpcore's pool walks every pooled connection (and polls each idle socket) on every request, so one pool
+over thousands of hosts costs O(hosts) per request; a pool per origin keeps that O(1).
 
 Checking a host name and then letting the HTTP library resolve it again leaves a DNS-rebinding gap
 (the second answer may be 127.0.0.1). Here the name is resolved once, every address is checked, and the
@@ -13,7 +16,9 @@ import ssl
 import threading
 import time
 import typing
-from collections.abc import Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import httpcore
 import httpx
@@ -114,3 +119,96 @@ def guarded_transport(
         raise FetchError("-", "proxies are not supported by the guarded transport")
     pool._network_backend = GuardedBackend(allow_private, allowed)
     return transport
+
+
+Origin = tuple[bytes, bytes, int | None]
+
+
+@dataclass
+class _OriginPool:
+    transport: httpx.BaseTransport
+    active: int = 0  # responses handed out and not yet closed
+
+
+class _ReleasingStream(httpx.SyncByteStream):
+    """A response body that tells its origin's pool when it is closed."""
+
+    def __init__(self, inner: httpx.SyncByteStream, release: Callable[[], None]) -> None:
+        self.inner = inner
+        self.release: Callable[[], None] | None = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.inner
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            release, self.release = self.release, None
+            if release is not None:
+                release()
+
+
+class PerOriginTransport(httpx.BaseTransport):
+    """Routes each request to its origin's own transport, made by ``factory`` on first use.
+
+    At most ``max_idle_origins`` pools are kept beyond those with a response open; the least recently
+    used idle ones are closed first.
+    """
+
+    def __init__(self, factory: Callable[[], httpx.BaseTransport], max_idle_origins: int = 512) -> None:
+        self.factory = factory
+        self.max_idle_origins = max_idle_origins
+        self._pools: OrderedDict[Origin, _OriginPool] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        key: Origin = (request.url.raw_scheme, request.url.raw_host, request.url.port)
+        evicted: list[_OriginPool] = []
+        with self._lock:
+            entry = self._pools.get(key)
+            if entry is None:
+                entry = self._pools[key] = _OriginPool(self.factory(), active=1)
+                if len(self._pools) > self.max_idle_origins:
+                    evicted = self._evict()
+            else:
+                self._pools.move_to_end(key)
+                entry.active += 1
+        for old in evicted:
+            old.transport.close()
+        try:
+            response = entry.transport.handle_request(request)
+        except BaseException:
+            self._release(entry)
+            raise
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.stream = _ReleasingStream(response.stream, lambda: self._release(entry))
+        return response
+
+    def origins(self) -> int:
+        """How many origins have a pool now."""
+        with self._lock:
+            return len(self._pools)
+
+    def _release(self, entry: _OriginPool) -> None:
+        with self._lock:
+            entry.active -= 1
+
+    def _evict(self) -> list[_OriginPool]:
+        """Drop the oldest idle pools until the idle ones fit; the caller closes them outside the lock."""
+        idle = sum(1 for entry in self._pools.values() if entry.active == 0)
+        dropped: list[_OriginPool] = []
+        for key in list(self._pools):
+            if idle <= self.max_idle_origins:
+                break
+            if self._pools[key].active == 0:
+                dropped.append(self._pools.pop(key))
+                idle -= 1
+        return dropped
+
+    def close(self) -> None:
+        with self._lock:
+            entries = list(self._pools.values())
+            self._pools.clear()
+        for entry in entries:
+            entry.transport.close()
