@@ -28,6 +28,7 @@ from monitor.fetch import Fetcher, FetchError, FetchHTTPError
 from monitor.ingest import Document, Ingestor
 from monitor.schedule import adaptive_interval, next_failure, next_success, observed_rate, server_hint, smoothed_rate
 from monitor.sources import discover_feeds, parse_source
+from monitor.sources.items import dump_seen, load_seen
 from monitor.sources.model import ParsedFeed, ParseError
 
 log = logging.getLogger("monitor.poll")
@@ -60,6 +61,7 @@ class PollSummary:
     duplicates: int = 0
     known: int = 0
     failed: int = 0
+    unchanged_items: int = 0  # items of a changed feed skipped because their bytes were seen last time
     not_modified: bool = False
     error: str | None = None
     duration: float = 0.0
@@ -74,6 +76,8 @@ class PollSummary:
             f"poll feed={self.feed} status={status} entries={self.entries} new={self.new} "
             f"duplicates={self.duplicates} failed={self.failed} duration={self.duration:.2f}s"
         )
+        if self.unchanged_items:
+            text += f" unchanged_items={self.unchanged_items}"
         return text + (f" error={self.error!r}" if self.error else "")
 
 
@@ -312,6 +316,8 @@ class Pipeline:
                 result.content_type,
                 listing_selectors=cfg.selectors,
                 max_entries=max_entries,
+                # Items unchanged since the last parse are skipped, except on the daily full fetch.
+                seen=load_seen(feed.item_digests) if conditional else None,
             )
         except ParseError as exc:
             self._record_failure(feed, cfg, summary, f"cannot parse: {exc}", result.status, None)
@@ -321,7 +327,10 @@ class Pipeline:
             return
         rows = self.entry_rows(feed.id, parsed, now)
         summary.entries = len(rows)
-        rate = smoothed_rate(feed.publish_rate, observed_rate((e.published for e in parsed.entries), now))
+        summary.unchanged_items = parsed.known
+        # The publishing rate counts every item in the feed, the skipped (seen) ones included.
+        dates = [e.published for e in parsed.entries] if parsed.items is None else [when for _, when in parsed.items]
+        rate = smoothed_rate(feed.publish_rate, observed_rate(dates, now))
         interval = self._adaptive(cfg, rate, server_hint(result.headers, parsed.ttl, now))
 
         def store_entries(session: Session) -> None:
@@ -339,6 +348,7 @@ class Pipeline:
             "hub_url": parsed.hub,
             "topic_url": parsed.self_url or (result.url if parsed.hub else None),
             "body_hash": digest,
+            "item_digests": dump_seen(parsed.items) if parsed.items is not None else None,
         }
         if result.permanent_url:
             state["current_url"] = result.permanent_url

@@ -78,8 +78,8 @@ def test_db_upgrade_reports_revision(tmp_path: Path) -> None:
     """``monitor db upgrade`` creates the schema and says which revision it reached."""
     config = write_config(tmp_path / "monitor.toml", f"sqlite:///{tmp_path / 'u.db'}")
     result = monitor("--config", str(config), "db", "upgrade")
-    assert result.returncode == 0 and "empty -> 0002" in result.stdout
-    assert "0002 -> 0002" in monitor("--config", str(config), "db", "upgrade").stdout
+    assert result.returncode == 0 and "empty -> 0003" in result.stdout
+    assert "0003 -> 0003" in monitor("--config", str(config), "db", "upgrade").stdout
 
 
 def test_unreachable_postgres_is_a_clear_error(tmp_path: Path) -> None:
@@ -143,8 +143,8 @@ def test_db_upgrade_keeps_the_rows_of_an_older_schema(tmp_path: Path) -> None:
     engine.dispose()
     config = write_config(tmp_path / "monitor.toml", url)
     result = monitor("--config", str(config), "db", "upgrade")
-    assert result.returncode == 0 and "0001 -> 0002" in result.stdout
+    assert result.returncode == 0 and "0001 -> 0003" in result.stdout
     engine = make_engine(url)
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT name, body_hash FROM feeds")).all() == [("wire", None)]
+        assert connection.execute(text("SELECT name, body_hash, item_digests FROM feeds")).all() == [("wire", None, None)]
     engine.dispose()

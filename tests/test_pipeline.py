@@ -204,7 +204,8 @@ def test_byte_identical_feed_without_validators_is_not_parsed_again(tmp_path: Pa
                 assert session.get(Feed, feed_id).last_status == 200  # type: ignore[union-attr]
             site.add("/feed.xml", _rss(site.base, ["one", "two", "three"]), "application/rss+xml", validators=False)
             third = poll_now()
-            assert not third.not_modified and third.entries == 3
+            assert not third.not_modified and third.entries == 1 and third.unchanged_items == 2  # only "three" read
+            assert "unchanged_items=2" in third.line()
             with app.sessions() as session:
                 assert session.scalar(select(func.count()).select_from(Entry)) == 3
                 assert session.scalar(select(func.count()).select_from(Article)) == 3

@@ -65,6 +65,8 @@ class Feed(Base):
     topic_url: Mapped[str | None] = mapped_column(Text)
     # SHA-256 of the last body that parsed (with the parse settings): a byte-identical 200 is not parsed again.
     body_hash: Mapped[str | None] = mapped_column(String(64))
+    # The items of the last parse (monitor.sources.items.dump_seen): unchanged items of a changed feed are skipped.
+    item_digests: Mapped[str | None] = mapped_column(Text)
 
 
 class WebSubSubscription(Base):

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from monitor.sources.charset import decode_document, decode_html
 from monitor.sources.discovery import discover_feeds
+from monitor.sources.items import item_digest, item_spans, without_items
 from monitor.sources.jsonfeed import parse_json_feed
 from monitor.sources.listing import parse_listing
 from monitor.sources.model import Entry, ParsedFeed, ParseError
 from monitor.sources.sitemap import parse_sitemap
 from monitor.sources.sniff import binary_reason, head_text, looks_like_html, looks_like_json, root_name
-from monitor.sources.xmlfeed import kind_of_version, parse_xml_feed, run_feedparser
+from monitor.sources.xmlfeed import entry_dates, kind_of_version, parse_xml_feed, run_feedparser
 
 __all__ = ["Entry", "ParseError", "ParsedFeed", "decode_html", "discover_feeds", "parse_source"]
 
@@ -78,11 +80,14 @@ def parse_source(
     *,
     listing_selectors: Sequence[str] = (),
     max_entries: int | None = None,
+    seen: Mapping[str, datetime | None] | None = None,
 ) -> ParsedFeed:
     """Parse a fetched source of any supported kind; `url` is where it was fetched (the base for
     relative links) and `content_type` the HTTP Content-Type (its charset is honoured).
 
     `max_entries`: read only the first entries of an RSS/Atom/RDF feed that lists more (noted in `problems`).
+    `seen`: the ``items`` of this feed's last parse; items whose bytes are unchanged are not parsed again
+    (``entries`` then holds only the others, ``items`` still lists them all).
     """
     body = bytes(body)
     if body.startswith(_GZIP_MAGIC):
@@ -102,8 +107,19 @@ def parse_source(
         return parse_sitemap(body, url, content_type, root)
     if root == "html" or (root not in _FEED_ROOTS and looks_like_html(head, content_type)):
         return _listing(body, url, content_type, listing_selectors)
-    capped = None
-    if max_entries is not None and root in _FEED_ROOTS:
+    capped: bytes | bool | None = None
+    spans = item_spans(body) if root in _FEED_ROOTS else None
+    digests: list[str] = []
+    read: list[int] = []  # positions of the items handed to the feed parser
+    if spans is not None:
+        limit = len(spans) if max_entries is None else min(len(spans), max_entries)
+        capped = len(spans) > limit
+        digests = [item_digest(body[start:end]) for start, end in spans[:limit]]
+        keep = [i < limit and (seen is None or digests[i] not in seen) for i in range(len(spans))]
+        read = [i for i, kept in enumerate(keep) if kept]
+        if len(read) < len(spans):
+            body = without_items(body, spans, keep)
+    elif max_entries is not None and root in _FEED_ROOTS:
         capped = _cap_entries(body, head, max_entries)
         body = capped if capped is not None else body
     try:
@@ -119,7 +135,15 @@ def parse_source(
         what = f"XML root element <{root}>" if root else "no XML, JSON or HTML markup at the start"
         raise ParseError(f"not a feed: {what} (expected rss, feed, RDF, urlset, sitemapindex or html)")
     parsed = parse_xml_feed(result, url, kind, notes)
-    if capped is not None:
+    raw_entries = result.get("entries") or []
+    if spans is not None and len(raw_entries) == len(read):  # one feedparser entry per item: dates map back
+        dates = dict(zip(read, entry_dates(raw_entries), strict=True))
+        known = seen or {}
+        items = tuple((digest, dates[i] if i in dates else known.get(digest)) for i, digest in enumerate(digests))
+        parsed = replace(parsed, items=items, known=len(digests) - len(read))
+    elif spans is not None:
+        parsed = replace(parsed, known=len(digests) - len(read))
+    if capped:
         note = f"the feed lists more than {max_entries} entries: only the first {max_entries} were read"
         parsed = replace(parsed, problems=(*parsed.problems, note))
     return parsed

@@ -44,3 +44,7 @@ class ParsedFeed:
     self_url: str | None = None
     ttl: timedelta | None = None
     child_sitemaps: tuple[str, ...] = ()
+    # RSS/RDF/Atom: (digest, date) of every item read, in document order, to pass back as ``seen`` next time;
+    # None when the items could not be told apart at the byte level. ``known``: items skipped as seen.
+    items: tuple[tuple[str, datetime | None], ...] | None = None
+    known: int = 0

@@ -12,7 +12,7 @@ import html
 import io
 import re
 import xml.sax
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -93,6 +93,11 @@ def _entry_date(raw: Mapping[str, Any]) -> tuple[datetime | None, str | None]:
         if parsed is not None:
             return parsed, None
     return None, unread
+
+
+def entry_dates(raw_entries: Sequence[Mapping[str, Any]]) -> list[datetime | None]:
+    """Each feedparser entry's date, as ``to_entry`` reads it."""
+    return [_entry_date(raw)[0] for raw in raw_entries]
 
 
 def _content_html(raw: Mapping[str, Any]) -> str | None:
