@@ -87,6 +87,8 @@ class FetchSettings(_Section):
     max_body_bytes: int = Field(default=10_000_000, gt=0)
     max_redirects: int = Field(default=5, ge=0, le=20)
     concurrency: int = Field(default=8, ge=1, le=256)
+    # Worker processes for the feed stage (fetch, parse, store); 1 runs it in the daemon's own process.
+    processes: int = Field(default=1, ge=1, le=64)
     per_host_concurrency: int = Field(default=2, ge=1, le=64)
     per_host_delay: Duration = timedelta(seconds=1)
     default_interval: Duration = timedelta(minutes=30)

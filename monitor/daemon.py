@@ -28,6 +28,7 @@ from monitor.alerts.scheduled import write_scheduled_alerts
 from monitor.app import App
 from monitor.db.engine import sqlite_path
 from monitor.db.fingerprint_index import index_is_current
+from monitor.feedprocs import FeedStageProcesses
 from monitor.httpd import DaemonHTTP
 from monitor.websub import WebSub
 
@@ -93,6 +94,10 @@ class Daemon:
         )
         # Feed fetches run apart from page work, so a feed's slow pages never hold up the next cycle.
         self.feed_pool = ThreadPoolExecutor(max_workers=self.settings.fetch.concurrency, thread_name_prefix="feed")
+        # fetch.processes > 1: the feed stage runs in worker processes instead (started by the first cycle).
+        self.feed_procs = (
+            FeedStageProcesses(self.settings, app.sessions, app.stop) if self.settings.fetch.processes > 1 else None
+        )
         self.inflight: set[int] = set()
         self.inflight_lock = threading.Lock()
         self.spike_lock = threading.Lock()
@@ -121,7 +126,10 @@ class Daemon:
         try:
             # The feed stage for all due feeds at once (304 state written in batches), then page work
             # for each feed that has pending entries.
-            self.app.pipeline.poll_many(ids, self.feed_pool)
+            if self.feed_procs is not None:
+                self.feed_procs.poll(ids)
+            else:
+                self.app.pipeline.poll_many(ids, self.feed_pool)
             with_pages = self.app.pipeline.pending_feeds(ids)
         except DBAPIError as exc:
             log.warning("poll cycle of %d feeds stopped: database unavailable (%s); it is retried", len(ids), exc.orig)
@@ -246,11 +254,15 @@ class Daemon:
         if self.http is not None:
             self.http.stop()
         self.feed_pool.shutdown(wait=False, cancel_futures=True)
+        if self.feed_procs is not None:
+            self.feed_procs.close(wait=False)
         self.executor.shutdown(wait=False, cancel_futures=True)
         done = threading.Event()
 
         def wait_workers() -> None:
             self.feed_pool.shutdown(wait=True)
+            if self.feed_procs is not None:
+                self.feed_procs.close(wait=True)
             self.executor.shutdown(wait=True)
             done.set()
 
@@ -259,5 +271,7 @@ class Daemon:
             log.info("stopped cleanly")
         else:
             log.warning("work still running after %.0fs grace; exiting (open transactions roll back)", grace)
+            if self.feed_procs is not None:
+                self.feed_procs.kill()
             logging.shutdown()
             os._exit(0)
