@@ -17,10 +17,15 @@ entries' links point at the publishers' real sites). Politeness delays are off (
 per-host concurrency stays at its default of 2. CPU is the monitor process's own (time.process_time);
 peak memory is its maximum RSS (getrusage).
 
+``--processes N`` (N > 1) runs every cycle, priming included, through ``FeedStageProcesses`` (the daemon's
+``fetch.processes = N``): N spawned worker processes, each with ``fetch.concurrency`` threads, feeds sharded
+by host. CPU is then the monitor process's own plus every worker's (each reports its process_time per shard);
+the workers' peak RSS is printed on a line of its own.
+
 The peer is a plain loop of ``feedparser.parse(url)`` over a sample of the same feeds in the same run
 (no conditional GET, so every answer is a full 200).
 
-    .venv/bin/python bench/fetch.py [--feeds 2000] [--peer-sample 200]
+    .venv/bin/python bench/fetch.py [--feeds 2000] [--peer-sample 200] [--processes 1]
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ import feedparser
 
 from monitor.app import App
 from monitor.config import Settings
+from monitor.feedprocs import FeedStageProcesses
 from monitor.sources import ParseError, parse_source
 
 SHARED = Path(os.environ.get("MONITOR_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared"))
@@ -137,14 +143,21 @@ def feed_url(port: int, index: int) -> str:
 
 
 # -- the monitor side --------------------------------------------------------------------------------
-def cycle(app: App, ids: list[int]) -> tuple[float, float, int]:
-    """One poll cycle over ``ids``: (wall seconds, CPU seconds, feeds that failed)."""
+def cycle(app: App, ids: list[int], procs: FeedStageProcesses | None = None) -> tuple[float, float, int]:
+    """One poll cycle over ``ids``: (wall seconds, CPU seconds of this process and the workers, feeds that
+    failed or did not come back)."""
     gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
-    with ThreadPoolExecutor(max_workers=app.settings.fetch.concurrency) as pool:
-        summaries = app.pipeline.poll_many(ids, pool)
-    failed = sum(1 for s in summaries if s.error)
-    return time.perf_counter() - wall, time.process_time() - cpu, failed
+    if procs is None:
+        with ThreadPoolExecutor(max_workers=app.settings.fetch.concurrency) as pool:
+            summaries = app.pipeline.poll_many(ids, pool)
+        worker_cpu = 0.0
+    else:
+        before = procs.cpu_seconds
+        summaries = procs.poll(ids)
+        worker_cpu = procs.cpu_seconds - before
+    failed = sum(1 for s in summaries if s.error) + len(ids) - len(summaries)
+    return time.perf_counter() - wall, time.process_time() - cpu + worker_cpu, failed
 
 
 def peer_loop(urls: list[str]) -> tuple[float, float]:
@@ -161,6 +174,7 @@ def main() -> int:
     parser.add_argument("--feeds", type=int, default=2000)
     parser.add_argument("--peer-sample", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--processes", type=int, default=1, help="fetch.processes (1: in-process threads)")
     args = parser.parse_args()
     if not CORPORA.is_dir():
         print(f"skipped: the shared corpora are absent ({CORPORA}); set MONITOR_SHARED_DIR to run")
@@ -188,21 +202,33 @@ def main() -> int:
                     "allow_private_addresses": True,
                     "per_host_delay": "0s",
                     "concurrency": args.concurrency,
+                    "processes": args.processes,
                     "robots": False,
                 },
                 "feeds": [{"name": f"f{i}", "url": feed_url(port, i)} for i in range(args.feeds)],
             }
         )
         app = App.open(settings)
+        procs = FeedStageProcesses(settings, app.sessions) if args.processes > 1 else None
+        if procs is None:
+            print(f"mode: in-process, {args.concurrency} threads (fetch.processes = 1)")
+        else:
+            print(
+                f"mode: {args.processes} worker processes x {args.concurrency} threads, feeds sharded by host "
+                f"(fetch.processes = {args.processes}); CPU counts the workers'"
+            )
         try:
             app.pipeline.sync_feeds()
             ids = app.pipeline.feed_ids()
-            prime_wall, _, prime_failed = cycle(app, ids)
+            prime_wall, _, prime_failed = cycle(app, ids, procs)
             print(f"priming cycle (all 200, not measured): {prime_wall:.1f} s, {prime_failed} feeds failed")
-            a_wall, a_cpu, a_failed = cycle(app, ids)
+            a_wall, a_cpu, a_failed = cycle(app, ids, procs)
             urllib.request.urlopen(f"http://127.0.0.1:{port}/_bump", timeout=10).read()
-            b_wall, b_cpu, b_failed = cycle(app, ids)
+            b_wall, b_cpu, b_failed = cycle(app, ids, procs)
         finally:
+            worker_rss = sorted(procs.peak_rss_kb.values()) if procs is not None else []
+            if procs is not None:
+                procs.close()
             app.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n = len(ids)
@@ -224,6 +250,8 @@ def main() -> int:
     )
     print(f"  CPU per unchanged feed {unchanged_ms:.2f} ms, per changed feed {changed_ms:.2f} ms ({changed} changed)")
     print(f"  peak RSS of the monitor process {peak_mb:.0f} MB")
+    if worker_rss:
+        print(f"  peak RSS of each worker process {', '.join(f'{kb / 1024:.0f}' for kb in worker_rss)} MB")
     print(f"  projected cycle of 10,000 feeds at this rate: {10_000 / ours_fps:.0f} s")
     print(
         f"peer, feedparser.parse(url) loop over {len(sample)} of the same feeds: {peer_fps:,.1f} feeds/s, "
