@@ -92,6 +92,16 @@ def test_one_connection_serves_304s_redirects_and_errors(site: Site) -> None:
     assert len(set(site.peers)) == 1, site.peers
 
 
+def test_no_cookies_are_kept(site: Site) -> None:
+    """Fetching is stateless: a cookie a server sets is not sent back (nor kept for thousands of hosts)."""
+    url = site.add("/feed.xml", "<rss/>", "application/rss+xml", headers={"Set-Cookie": "session=abc; Path=/"})
+    with _fetcher() as fetcher:
+        fetcher.get(url)
+        fetcher.get(url)
+    assert len(site.request_headers) == 2 and "cookie" not in site.request_headers[1]
+    assert site.request_headers[1]["user-agent"].startswith("frontier-monitor")
+
+
 def test_idle_origin_pools_are_closed_least_recent_first() -> None:
     """Past ``max_idle_origins`` the oldest idle pools go when a new origin comes; a busy one stays."""
     with serve(Site()) as a, serve(Site()) as b, serve(Site()) as c, serve(Site()) as d:
