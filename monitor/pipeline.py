@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.config import FeedSettings, Settings
 from monitor.db.models import Article, Entry, Feed
-from monitor.db.upsert import insert_ignore
+from monitor.db.upsert import insert_ignore_returning
 from monitor.extract import extract_article
 from monitor.extract.urls import canonicalize_url, page_canonical
 from monitor.fetch import Fetcher, FetchError, FetchHTTPError
@@ -79,6 +80,18 @@ class PollSummary:
         if self.unchanged_items:
             text += f" unchanged_items={self.unchanged_items}"
         return text + (f" error={self.error!r}" if self.error else "")
+
+
+@dataclass
+class FeedWrites:
+    """Feed-stage results waiting for one transaction: the new state of each feed (by ``id``) and, for
+    changed feeds, the entry rows to insert. Appends from many threads are safe (list.append)."""
+
+    unchanged: list[dict[str, object]] = field(default_factory=list)
+    changed: list[tuple[dict[str, object], list[dict[str, object]]]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.unchanged) + len(self.changed)
 
 
 class Pipeline:
@@ -173,24 +186,57 @@ class Pipeline:
 
     def poll_many(self, feed_ids: Sequence[int], pool: Executor, chunk: int = 500) -> list[PollSummary]:
         """The feed stage for many feeds at once: rows loaded per chunk in one query, fetches run on ``pool``,
-        and the state of unchanged feeds (304) written in one statement per chunk.
+        and each chunk's results (feed state, new entries as pending) written in one transaction.
 
-        Entries of changed feeds are stored as pending, each feed in its own transaction; their pages are
-        left to ``process_pending`` (``PollSummary.entries`` > 0 tells which feeds have some). Losing the
-        batched 304 state in a crash only means those feeds are asked again.
+        Their pages are left to ``process_pending`` (``PollSummary.entries`` > 0 tells which feeds have
+        some). Losing a chunk's write in a crash only means those feeds are fetched and read again: their
+        stored validators and items are still the old ones. A database that is down raises (DBAPIError).
         """
         summaries: list[PollSummary] = []
         for start in range(0, len(feed_ids), chunk):
             with self.sessions() as session:
                 feeds = list(session.scalars(select(Feed).where(Feed.id.in_(feed_ids[start : start + chunk]))))
                 session.expunge_all()
-            unchanged: list[dict[str, object]] = []
-            futures = [pool.submit(self._feed_stage, feed, unchanged) for feed in feeds]
-            summaries.extend(future.result() for future in futures)
-            if unchanged:
-                with self.sessions.begin() as session:
-                    session.execute(update(Feed), unchanged)
+            writes = FeedWrites()
+            futures = [pool.submit(self._feed_stage, feed, writes) for feed in feeds]
+            done = [future.result() for future in futures]
+            self._write_chunk(writes, {feed.id: summary for feed, summary in zip(feeds, done, strict=True)})
+            summaries.extend(done)
         return summaries
+
+    def _write_chunk(self, writes: FeedWrites, summaries: dict[int, PollSummary]) -> None:
+        """Write a chunk's results; when a row is refused, write feed by feed so only that feed fails."""
+        if not writes:
+            return
+        try:
+            self._write(writes)
+            return
+        except OperationalError:
+            raise  # the database is unavailable: nothing of this chunk is written, all is fetched again
+        except DBAPIError as exc:
+            log.warning("writing %d feeds' results at once failed (%s); writing them one by one", len(writes), exc.orig)
+        if writes.unchanged:
+            self._write(FeedWrites(unchanged=writes.unchanged))
+        for state, rows in writes.changed:
+            try:
+                self._write(FeedWrites(changed=[(state, rows)]))
+            except OperationalError:
+                raise
+            except DBAPIError as exc:
+                summary = summaries[int(str(state["id"]))]
+                summary.error = f"cannot store the feed's entries: {exc.orig}"
+                log.warning("poll feed=%s: %s", summary.feed, summary.error)
+
+    def _write(self, writes: FeedWrites) -> None:
+        """One transaction: the changed feeds' new entries, then every feed's state."""
+        with self.sessions.begin() as session:
+            rows = [row for _state, feed_rows in writes.changed for row in feed_rows]
+            fed = set(_insert_new_entries(session, rows))
+            states = list(writes.unchanged)
+            for state, _rows in writes.changed:
+                new_entry = {"last_new_entry_at": state["last_success_at"]} if state["id"] in fed else {}
+                states.append({**state, **new_entry})
+            session.execute(update(Feed), states)
 
     def pending_feeds(self, feed_ids: Sequence[int]) -> set[int]:
         """Which of these feeds have pending entries (pages to fetch)."""
@@ -205,12 +251,12 @@ class Pipeline:
                 )
         return found
 
-    def _feed_stage(self, feed: Feed, unchanged: list[dict[str, object]]) -> PollSummary:
+    def _feed_stage(self, feed: Feed, writes: FeedWrites) -> PollSummary:
         started = time.monotonic()
         cfg = self._feeds.get(feed.name) or FeedSettings(name=feed.name, url=feed.url)
         summary = PollSummary(feed.name)
         try:
-            self._fetch_feed(feed, cfg, summary, unchanged)
+            self._fetch_feed(feed, cfg, summary, writes)
         except Exception as exc:  # one feed's unexpected failure must not end the cycle
             log.exception("feed stage of %s failed unexpectedly", feed.name)
             summary.error = f"internal error: {type(exc).__name__}: {exc}"
@@ -258,7 +304,7 @@ class Pipeline:
         now = self.clock()
         rows = self.entry_rows(feed_id, parsed, now)
         with self.sessions.begin() as session:
-            inserted = _insert_new_entries(session, rows)
+            inserted = len(_insert_new_entries(session, rows))
             if inserted:
                 session.execute(update(Feed).where(Feed.id == feed_id).values(last_new_entry_at=now))
         return inserted
@@ -276,7 +322,7 @@ class Pipeline:
         return summary
 
     def _fetch_feed(
-        self, feed: Feed, cfg: FeedSettings, summary: PollSummary, defer: list[dict[str, object]] | None = None
+        self, feed: Feed, cfg: FeedSettings, summary: PollSummary, writes: FeedWrites | None = None
     ) -> None:
         now = self.clock()
         conditional = feed.last_full_fetch_at is not None and now - feed.last_full_fetch_at < FULL_FETCH_EVERY
@@ -307,7 +353,7 @@ class Pipeline:
                     "last_full_fetch_at": now if not conditional else feed.last_full_fetch_at,
                 }
             interval = self._adaptive(cfg, feed.publish_rate, server_hint(result.headers, None, now))
-            self._record_success(feed, cfg, result.status, validators, lambda _s: None, interval, defer)
+            self._record_success(feed, cfg, result.status, validators, None, interval, writes)
             return
         try:
             parsed = parse_source(
@@ -333,11 +379,6 @@ class Pipeline:
         rate = smoothed_rate(feed.publish_rate, observed_rate(dates, now))
         interval = self._adaptive(cfg, rate, server_hint(result.headers, parsed.ttl, now))
 
-        def store_entries(session: Session) -> None:
-            inserted = _insert_new_entries(session, rows)
-            if inserted:
-                session.execute(update(Feed).where(Feed.id == feed.id).values(last_new_entry_at=now))
-
         headers = result.headers
         state: dict[str, object] = {
             "etag": headers.get("etag"),
@@ -352,7 +393,7 @@ class Pipeline:
         }
         if result.permanent_url:
             state["current_url"] = result.permanent_url
-        self._record_success(feed, cfg, result.status, state, store_entries, interval)
+        self._record_success(feed, cfg, result.status, state, rows, interval, writes)
 
     def _record_success(
         self,
@@ -360,13 +401,15 @@ class Pipeline:
         cfg: FeedSettings,
         status: int,
         state: dict[str, object] | None,
-        also: Callable[[Session], None],
+        rows: list[dict[str, object]] | None,
         interval: timedelta,
-        defer: list[dict[str, object]] | None = None,
+        writes: FeedWrites | None = None,
     ) -> None:
-        """Write the feed's state after a success, or append it to ``defer`` for a batched write."""
+        """The feed's state after a success (and its entry ``rows`` when it changed), added to ``writes``
+        for a batched write, or written at once without it."""
         now = self.clock()
         values: dict[str, object] = {
+            "id": feed.id,
             "last_checked_at": now,
             "last_success_at": now,
             "last_status": status,
@@ -383,12 +426,13 @@ class Pipeline:
             ),
             **(state or {}),
         }
-        if defer is not None:
-            defer.append({"id": feed.id, **values})
-            return
-        with self.sessions.begin() as session:
-            also(session)
-            session.execute(update(Feed).where(Feed.id == feed.id).values(**values))
+        batch = writes if writes is not None else FeedWrites()
+        if rows is None:
+            batch.unchanged.append(values)
+        else:
+            batch.changed.append((values, rows))
+        if writes is None:
+            self._write(batch)
 
     def _record_failure(
         self,
@@ -526,13 +570,20 @@ def _html_not_a_feed(body: bytes, url: str) -> str:
     )
 
 
-def _insert_new_entries(session: Session, rows: list[dict[str, object]]) -> int:
-    """Insert the rows whose URL the feed has not listed before (one indexed look-up first, so a feed that
-    changed by one item inserts one row); ON CONFLICT still guards against a concurrent insert."""
+def _insert_new_entries(session: Session, rows: list[dict[str, object]]) -> list[int]:
+    """Insert the rows whose URL their feed has not listed before; the feed id of each row inserted.
+
+    Known URLs are looked up first (indexed), so a full read of a long feed inserts only its new rows;
+    ON CONFLICT still guards against a concurrent insert.
+    """
     if not rows:
-        return 0
-    feed_id = rows[0]["feed_id"]
-    urls = [str(row["url"]) for row in rows]
-    known = set(session.scalars(select(Entry.url).where(Entry.feed_id == feed_id, Entry.url.in_(urls))))
-    fresh = [row for row in rows if row["url"] not in known]
-    return insert_ignore(session, Entry, fresh) if fresh else 0
+        return []
+    known: set[tuple[object, str]] = set()
+    for start in range(0, len(rows), 500):
+        part = rows[start : start + 500]
+        urls = {str(row["url"]) for row in part}
+        feeds = {row["feed_id"] for row in part}
+        query = select(Entry.feed_id, Entry.url).where(Entry.feed_id.in_(feeds), Entry.url.in_(urls))
+        known.update((feed_id, url) for feed_id, url in session.execute(query))
+    fresh = [row for row in rows if (row["feed_id"], row["url"]) not in known]
+    return insert_ignore_returning(session, Entry, fresh, "feed_id") if fresh else []

@@ -212,6 +212,45 @@ def test_byte_identical_feed_without_validators_is_not_parsed_again(tmp_path: Pa
             assert site.hits("/feed.xml") == [200, 200, 200, 200]
 
 
+def test_a_refused_row_fails_only_its_own_feed_in_a_batched_write(tmp_path: Path, db_url: str) -> None:
+    """poll_many writes a chunk in one transaction; when the database refuses one feed's entry, the chunk is
+    written feed by feed: the others are stored, that feed reports the error and is read again next time."""
+    site = Site()
+    with serve(site):
+        good = site.add("/good.xml", _rss(site.base, ["one", "two"]), "application/rss+xml")
+        bad = site.add("/bad.xml", _rss(site.base, ["poison", "three"]), "application/rss+xml")
+        path = write_config(tmp_path / "monitor.toml", db_url, feeds=[("good", good), ("bad", bad)])
+        with App.open(load_settings(path)) as app:
+            app.pipeline.sync_feeds()
+            ids = app.pipeline.feed_ids()
+            refuse = (
+                "CREATE TRIGGER refuse BEFORE INSERT ON entries WHEN NEW.url LIKE '%poison%' "
+                "BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
+                if db_url.startswith("sqlite")
+                else "ALTER TABLE entries ADD CONSTRAINT refuse CHECK (url NOT LIKE '%poison%')"
+            )
+            with app.engine.begin() as connection:
+                connection.exec_driver_sql(refuse)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                first = {s.feed: s for s in app.pipeline.poll_many(ids, pool)}
+            assert first["good"].error is None and first["good"].entries == 2
+            assert first["bad"].error is not None and "cannot store the feed's entries" in first["bad"].error
+            with app.sessions() as session:
+                urls = set(session.scalars(select(Entry.url)))
+                assert {u.rsplit("/", 1)[1] for u in urls} == {"one.html", "two.html"}
+                states = {f.name: f for f in session.scalars(select(Feed))}
+                assert states["good"].etag is not None and states["good"].item_digests is not None
+                assert states["bad"].etag is None and states["bad"].last_success_at is None  # nothing written
+            drop = "DROP TRIGGER refuse" if db_url.startswith("sqlite") else "ALTER TABLE entries DROP CONSTRAINT refuse"
+            with app.engine.begin() as connection:
+                connection.exec_driver_sql(drop)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                second = {s.feed: s for s in app.pipeline.poll_many(ids, pool)}
+            assert second["good"].not_modified and second["bad"].error is None and second["bad"].entries == 2
+            with app.sessions() as session:
+                assert session.scalar(select(func.count()).select_from(Entry)) == 4
+
+
 def test_body_digest_covers_the_parse_settings() -> None:
     """The same bytes under other parse settings (kind, selectors, entry cap) must be parsed again."""
     body = b"<html><a href='/x'>x</a></html>"

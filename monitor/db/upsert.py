@@ -27,6 +27,18 @@ def insert_ignore(session: Session, model: type[Base], rows: Sequence[Mapping[st
     return len(session.execute(statement).all())
 
 
+def insert_ignore_returning(
+    session: Session, model: type[Base], rows: Sequence[Mapping[str, Any]], column: str
+) -> list[Any]:
+    """Insert rows (in batches: one cached statement), skipping those that violate a unique constraint;
+    ``column`` of each row inserted."""
+    if not rows:
+        return []
+    table = cast(Table, model.__table__)
+    statement = _insert(session, model).on_conflict_do_nothing().returning(table.c[column])
+    return list(session.execute(statement, list(rows)).scalars())
+
+
 def increment(session: Session, model: type[Base], key: Mapping[str, Any], column: str, by: int = 1) -> None:
     """Add ``by`` to ``column`` of the row with ``key``, creating it at ``by`` when absent."""
     statement = _insert(session, model).values({**key, column: by})
