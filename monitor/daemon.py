@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import gc
 import logging
 import os
 import signal
@@ -237,6 +238,7 @@ class Daemon:
             if self.websub is not None:
                 self._job(self.subscribe, tick, 300)
             self._start_http()
+            gc.freeze()  # the start-up heap is never garbage: full collections then scan only what cycles make
             self.scheduler.start()
             log.info(
                 "monitor running: %d feeds, %d watchlists, %d channels, database %s",

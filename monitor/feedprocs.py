@@ -15,6 +15,7 @@ feed's state is written after its entries, so nothing is lost or stored twice.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import logging
 import multiprocessing
@@ -121,6 +122,7 @@ def _init_worker(settings: Settings, logging_setup: _LogSetup, parent_pid: int) 
     app = App.open(settings, migrate=False)
     pool = ThreadPoolExecutor(max_workers=settings.fetch.concurrency, thread_name_prefix="feed")
     _worker = _Worker(app, pool)
+    gc.freeze()  # the start-up heap (modules, mappings, settings) is never garbage: keep it out of every GC pass
 
     def cleanup() -> None:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -97,12 +97,14 @@ class Fetcher:
         self._headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
         # Requests go straight to httpx's transport: redirects are followed here, through the address guard,
         # and no cookies are kept, so httpx.Client's redirect, cookie and auth layers would only cost time.
+        ssl_context = httpx.create_ssl_context()
         self._transport = PerOriginTransport(
             lambda: guarded_transport(
                 allow_private=settings.allow_private_addresses,
                 allowed=settings.allowed_networks,
                 http2=settings.http2,
                 limits=limits,
+                ssl_context=ssl_context,
             ),
             max_idle_origins=max(512, settings.concurrency * 4),
         )

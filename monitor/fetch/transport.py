@@ -110,10 +110,16 @@ class GuardedBackend(httpcore.SyncBackend):
 
 
 def guarded_transport(
-    *, allow_private: bool, allowed: Sequence[IPNetwork], http2: bool, limits: httpx.Limits
+    *,
+    allow_private: bool,
+    allowed: Sequence[IPNetwork],
+    http2: bool,
+    limits: httpx.Limits,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> httpx.HTTPTransport:
-    """An httpx transport whose connections go through ``GuardedBackend``."""
-    transport = httpx.HTTPTransport(http2=http2, limits=limits)
+    """An httpx transport whose connections go through ``GuardedBackend``. Pass one ``ssl_context`` to all
+    transports: loading the CA certificates costs milliseconds and memory for each context."""
+    transport = httpx.HTTPTransport(verify=ssl_context or True, http2=http2, limits=limits)
     pool = transport._pool
     if not isinstance(pool, httpcore.ConnectionPool):  # pragma: no cover - only with a proxy configured
         raise FetchError("-", "proxies are not supported by the guarded transport")
@@ -167,13 +173,20 @@ class PerOriginTransport(httpx.BaseTransport):
         evicted: list[_OriginPool] = []
         with self._lock:
             entry = self._pools.get(key)
-            if entry is None:
-                entry = self._pools[key] = _OriginPool(self.factory(), active=1)
-                if len(self._pools) > self.max_idle_origins:
-                    evicted = self._evict()
-            else:
+            if entry is not None:
                 self._pools.move_to_end(key)
                 entry.active += 1
+        if entry is None:
+            made = _OriginPool(self.factory(), active=1)  # outside the lock: other origins need not wait
+            with self._lock:
+                entry = self._pools.get(key)
+                if entry is None:
+                    entry = self._pools[key] = made
+                    if len(self._pools) > self.max_idle_origins:
+                        evicted = self._evict()
+                else:  # another thread made this origin's pool meanwhile
+                    entry.active += 1
+                    evicted = [made]
         for old in evicted:
             old.transport.close()
         try:
