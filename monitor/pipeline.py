@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -223,7 +224,7 @@ class Pipeline:
             except OperationalError:
                 raise
             except DBAPIError as exc:
-                summary = summaries[int(str(state["id"]))]
+                summary = summaries[cast(int, state["id"])]
                 summary.error = f"cannot store the feed's entries: {exc.orig}"
                 log.warning("poll feed=%s: %s", summary.feed, summary.error)
 
