@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,13 @@ def demo_site() -> Iterator[Site]:
         for path, (body, ctype) in site_routes(site.base, datetime.now(UTC)).items():
             site.add(path, body, ctype)
         yield site
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str, step: float = 0.1) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

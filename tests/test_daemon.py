@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from monitor.db.engine import make_engine, make_sessionmaker
 from monitor.db.models import Article, Entry
 from monitor.demo.server import site_routes
-from tests.conftest import write_config
+from tests.conftest import wait_until, write_config
 from tests.servers import Site, serve, webhook_receiver
 
 SECRET = "daemon-test-secret"
@@ -56,13 +56,6 @@ def _start(config: Path, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
         )
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def _count(db_url: str, *where: object) -> int:
@@ -97,7 +90,7 @@ def test_kill_during_poll_then_restart_loses_and_doubles_nothing(
         config = _config(tmp_path, db_url, slow_site, receiver.url)
         first = _start(config, tmp_path, "first")
         try:
-            _wait(lambda: _count(db_url) >= 4, 60, "the first articles to be stored")
+            wait_until(lambda: _count(db_url) >= 4, 60, "the first articles to be stored")
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait(10)
@@ -107,7 +100,7 @@ def test_kill_during_poll_then_restart_loses_and_doubles_nothing(
 
         second = _start(config, tmp_path, "second")
         try:
-            _wait(
+            wait_until(
                 lambda: _count(db_url) == len(pages) and receiver.received, 90, "the poll to finish and alert"
             )
             time.sleep(2.5)  # a few more ticks and delivery rounds: nothing more may arrive
@@ -131,7 +124,7 @@ def test_second_daemon_on_the_same_sqlite_database_refuses(tmp_path: Path, slow_
         config = _config(tmp_path, db_url, slow_site, receiver.url)
         first = _start(config, tmp_path, "first")
         try:
-            _wait(
+            wait_until(
                 lambda: (tmp_path / "first.log").read_text().count("monitor running") == 1,
                 30,
                 "the first daemon",

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from monitor.db.engine import make_engine, make_sessionmaker
 from monitor.db.models import Article, Entry, Feed
 from monitor.demo.server import site_routes
 from monitor.feedprocs import FeedStageProcesses, feed_host, plan_shards
-from tests.conftest import FIXTURES, write_config
+from tests.conftest import FIXTURES, wait_until, write_config
 from tests.servers import Site, serve
 
 SOURCES = FIXTURES / "sources"
@@ -234,13 +234,6 @@ def _running(pid: int) -> bool:
         return False
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.mark.slow
@@ -268,7 +261,7 @@ def test_daemon_with_two_processes_polls_stores_and_stops_its_workers(tmp_path: 
     with open(tmp_path / "daemon.log", "wb") as out:
         daemon = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), "run"], stdout=out, stderr=out)
     try:
-        _wait(lambda: articles() == len(pages), 90, "every page to be stored")
+        wait_until(lambda: articles() == len(pages), 90, "every page to be stored")
         workers = _children(daemon.pid)
         spawned = {pid for pid in workers if b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes()}
         assert len(spawned) >= 2  # two workers (and the resource tracker)
@@ -279,4 +272,4 @@ def test_daemon_with_two_processes_polls_stores_and_stops_its_workers(tmp_path: 
     log = (tmp_path / "daemon.log").read_text()
     assert "stopped cleanly" in log and "Traceback" not in log
     assert "poll feed=frontier-wire status=200" in log  # the workers' log lines reach the daemon's stderr
-    _wait(lambda: not any(_running(pid) for pid in spawned), 10, "the workers to exit")
+    wait_until(lambda: not any(_running(pid) for pid in spawned), 10, "the workers to exit")

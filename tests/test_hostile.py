@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from monitor.db.engine import make_engine, make_sessionmaker
 from monitor.db.models import Entry, Feed
-from tests.conftest import write_config
+from tests.conftest import wait_until, write_config
 
 ARTICLE = (
     "<html><head><title>Story {n}</title></head><body><article><h1>Story {n}</h1>"
@@ -154,13 +154,6 @@ EXPECTED_ERRORS = {
 PARTIAL = {"good": 2, "truncated": 7, "big": 40}  # feed -> entries stored
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.mark.slow
@@ -195,8 +188,8 @@ def test_hostile_feeds_end_in_recorded_errors_or_partial_results(tmp_path: Path)
                 return False
 
         try:
-            _wait(checked, 60, "every feed to be polled once")
-            _wait(lambda: _entries_done(sessions, "big") >= PARTIAL["big"], 60, "the big feed's pages")
+            wait_until(checked, 60, "every feed to be polled once")
+            wait_until(lambda: _entries_done(sessions, "big") >= PARTIAL["big"], 60, "the big feed's pages")
             assert daemon.poll() is None, "the daemon died"
             with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/health", timeout=5) as response:
                 health = json.loads(response.read())

@@ -11,10 +11,9 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -27,7 +26,7 @@ from sqlalchemy import select
 from monitor.db.engine import make_engine, make_sessionmaker
 from monitor.db.models import Article, Entry, WebSubSubscription
 from monitor.websub import signature_ok
-from tests.conftest import write_config
+from tests.conftest import wait_until, write_config
 from tests.servers import QuietServer, Site, serve
 
 ARTICLE = (
@@ -120,13 +119,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def _urls(db_url: str, model: type[Article] | type[Entry]) -> set[str]:
@@ -152,7 +144,7 @@ def test_daemon_subscribes_verifies_and_ingests_signed_pushes_only(tmp_path: Pat
         with open(tmp_path / "daemon.log", "wb") as log:
             daemon = subprocess.Popen([sys.executable, "-m", "monitor", "--config", str(config), "run"], stdout=log, stderr=log)
         try:
-            _wait(hub.verified.is_set, 30, "the hub's intent verification to succeed")
+            wait_until(hub.verified.is_set, 30, "the hub's intent verification to succeed")
             form = hub.subscriptions[-1]
             assert form["hub.mode"] == "subscribe" and form["hub.topic"] == site.base + "/feed.xml"
             assert form["hub.callback"].startswith(f"http://127.0.0.1:{port}/websub/") and len(form["hub.secret"]) >= 32
@@ -162,7 +154,7 @@ def test_daemon_subscribes_verifies_and_ingests_signed_pushes_only(tmp_path: Pat
 
             assert hub.publish(_rss(site, hub.url, ["forged"]).encode(), secret="not-the-secret") == 202
             assert hub.publish(_rss(site, hub.url, ["pushed"]).encode()) == 202
-            _wait(lambda: site.base + "/pushed.html" in _urls(db_url, Article), 15, "the pushed story to be stored")
+            wait_until(lambda: site.base + "/pushed.html" in _urls(db_url, Article), 15, "the pushed story to be stored")
             assert site.base + "/forged.html" not in _urls(db_url, Entry)
             assert site.hits("/forged.html") == []
         finally:
@@ -214,12 +206,12 @@ def test_subscription_ended_when_the_feed_is_disabled(tmp_path: Path) -> None:
             server.start()
             try:
                 assert websub.ensure_subscriptions() == 1
-                _wait(hub.verified.is_set, 10, "subscription verified")
+                wait_until(hub.verified.is_set, 10, "subscription verified")
                 hub.verified.clear()
                 with app.sessions.begin() as session:
                     session.execute(update(Feed).values(enabled=False))
                 assert websub.ensure_subscriptions() == 1
-                _wait(hub.verified.is_set, 10, "unsubscription verified")
+                wait_until(hub.verified.is_set, 10, "unsubscription verified")
             finally:
                 server.stop()
             assert [f["hub.mode"] for f in hub.subscriptions] == ["subscribe", "unsubscribe"]
