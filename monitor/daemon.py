@@ -125,8 +125,8 @@ class Daemon:
             return
         with_pages: set[int] = set()
         try:
-            # The feed stage for all due feeds at once (304 state written in batches), then page work
-            # for each feed that has pending entries.
+            # The feed stage for all due feeds at once (each chunk of 500 feeds written in one transaction),
+            # then page work for each feed that has pending entries.
             if self.feed_procs is not None:
                 self.feed_procs.poll(ids)
             else:

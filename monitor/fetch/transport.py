@@ -115,11 +115,11 @@ def guarded_transport(
     allowed: Sequence[IPNetwork],
     http2: bool,
     limits: httpx.Limits,
-    ssl_context: ssl.SSLContext | None = None,
+    ssl_context: ssl.SSLContext,
 ) -> httpx.HTTPTransport:
     """An httpx transport whose connections go through ``GuardedBackend``. Pass one ``ssl_context`` to all
     transports: loading the CA certificates costs milliseconds and memory for each context."""
-    transport = httpx.HTTPTransport(verify=ssl_context or True, http2=http2, limits=limits)
+    transport = httpx.HTTPTransport(verify=ssl_context, http2=http2, limits=limits)
     pool = transport._pool
     if not isinstance(pool, httpcore.ConnectionPool):  # pragma: no cover - only with a proxy configured
         raise FetchError("-", "proxies are not supported by the guarded transport")

@@ -107,7 +107,7 @@ def parse_source(
         return parse_sitemap(body, url, content_type, root)
     if root == "html" or (root not in _FEED_ROOTS and looks_like_html(head, content_type)):
         return _listing(body, url, content_type, listing_selectors)
-    capped: bytes | bool | None = None
+    capped = False
     spans = item_spans(body) if root in _FEED_ROOTS else None
     digests: list[str] = []
     read: list[int] = []  # positions of the items handed to the feed parser
@@ -120,8 +120,9 @@ def parse_source(
         if len(read) < len(spans):
             body = without_items(body, spans, keep)
     elif max_entries is not None and root in _FEED_ROOTS:
-        capped = _cap_entries(body, head, max_entries)
-        body = capped if capped is not None else body
+        cut = _cap_entries(body, head, max_entries)
+        capped = cut is not None
+        body = cut if cut is not None else body
     try:
         result, notes = run_feedparser(body, url, content_type)
     except Exception as error:  # feedparser is third-party: its failures become ours at this boundary
@@ -135,14 +136,14 @@ def parse_source(
         what = f"XML root element <{root}>" if root else "no XML, JSON or HTML markup at the start"
         raise ParseError(f"not a feed: {what} (expected rss, feed, RDF, urlset, sitemapindex or html)")
     parsed = parse_xml_feed(result, url, kind, notes)
-    raw_entries = result.get("entries") or []
-    if spans is not None and len(raw_entries) == len(read):  # one feedparser entry per item: dates map back
-        dates = dict(zip(read, entry_dates(raw_entries), strict=True))
-        known = seen or {}
-        items = tuple((digest, dates[i] if i in dates else known.get(digest)) for i, digest in enumerate(digests))
+    if spans is not None:
+        raw_entries = result.get("entries") or []
+        items = None
+        if len(raw_entries) == len(read):  # one feedparser entry per item: their dates map back to the items
+            dates = dict(zip(read, entry_dates(raw_entries), strict=True))
+            known = seen or {}
+            items = tuple((digest, dates[i] if i in dates else known.get(digest)) for i, digest in enumerate(digests))
         parsed = replace(parsed, items=items, known=len(digests) - len(read))
-    elif spans is not None:
-        parsed = replace(parsed, known=len(digests) - len(read))
     if capped:
         note = f"the feed lists more than {max_entries} entries: only the first {max_entries} were read"
         parsed = replace(parsed, problems=(*parsed.problems, note))
